@@ -1,0 +1,3 @@
+"""Tessera distributor: segments out to ad platforms, TikTok first."""
+
+__all__: list[str] = []
