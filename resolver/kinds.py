@@ -1,0 +1,46 @@
+"""Identifier kinds and reject codes: the vocabulary every stage shares."""
+
+from __future__ import annotations
+
+from typing import Final
+
+# Input kinds, as detected from column headers.
+EMAIL: Final = "email"
+EMAIL_SHA256: Final = "email_sha256"
+PHONE: Final = "phone"
+PHONE_SHA256: Final = "phone_sha256"
+MAID: Final = "maid"
+IDFA: Final = "idfa"
+GAID: Final = "gaid"
+SEGMENT: Final = "segment"
+ACTION: Final = "action"
+
+IDENTIFIER_KINDS: Final = (EMAIL, EMAIL_SHA256, PHONE, PHONE_SHA256, MAID, IDFA, GAID)
+MAID_KINDS: Final = (IDFA, GAID, MAID)  # first valid one wins, in this order
+
+# Identifier families: what a node and a match key are about. Priority order for the
+# person a row resolves to (until the identity graph links them): email, phone, maid.
+FAMILIES: Final = ("email", "phone", "maid")
+FAMILY_OF: Final = {
+    EMAIL: "email",
+    EMAIL_SHA256: "email",
+    PHONE: "phone",
+    PHONE_SHA256: "phone",
+    MAID: "maid",
+    IDFA: "maid",
+    GAID: "maid",
+}
+
+# Reject codes (stable: they appear in outputs and reports).
+INVALID_EMAIL: Final = "invalid_email"
+INVALID_PHONE: Final = "invalid_phone"
+INVALID_MAID: Final = "invalid_maid"
+ZERO_MAID: Final = "zero_maid"
+INVALID_HASH: Final = "invalid_hash"
+NO_IDENTIFIER: Final = "no_identifier"
+
+# Columns prepare() returns, in order (contract C1).
+NODE_COLUMNS: Final = ("email_node", "phone_node", "maid_node")
+MATCH_COLUMNS: Final = ("email_sha256", "phone_sha256", "maid_sha256")
+ERROR_COLUMNS: Final = ("email_error", "phone_error", "maid_error")
+PREPARED_COLUMNS: Final = (*NODE_COLUMNS, *MATCH_COLUMNS, "maid_type", *ERROR_COLUMNS)

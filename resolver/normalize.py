@@ -1,0 +1,332 @@
+"""Identifier normalization, vectorized.
+
+Canonical forms (what node keys are made of):
+- email: trimmed, lowercased; one "@", a non-empty local part, a dotted domain with no empty
+  label, no whitespace inside. Anything else: invalid_email.
+- phone: E.164 with "+". A vectorized fast path settles the common shapes (NANP national
+  forms when the default region is in NANP, "+<cc>..." for a few country codes) using
+  phonenumbers' own validity patterns; the rest goes to phonenumbers, once per unique value.
+  A number written with its country code but no "+" that is not valid in the default region
+  is tried as international.
+- MAID: trimmed, lowercased, 8-4-4-4-12 hex (32 bare hex digits get their hyphens back);
+  the all-zero ID (limited ad tracking) is zero_maid; anything else invalid_maid.
+- pre-hashed SHA-256: 64 hex characters in either case, lowercased; else invalid_hash.
+
+`prepare()` turns the identifier columns of a frame into node hashes (SHA-256 of the
+canonical form), match keys (SHA-256 of a destination profile's form) and reject codes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from functools import lru_cache
+
+import phonenumbers
+import polars as pl
+from phonenumbers import PhoneMetadata, PhoneNumberFormat
+
+from resolver import kinds as k
+from resolver.hashing import sha256_hex, valid_sha256
+from resolver.profiles import Profile, get_profile
+
+# ASCII whitespace only: the same set in Polars and in the scalar reference.
+WHITESPACE = " \t\r\n\x0b\x0c"
+EMAIL_RE = r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$"
+MAID_RE = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+ZERO_MAID = "00000000-0000-0000-0000-000000000000"
+# Shapes the phone fast path may look at: digits, an optional leading "+", common punctuation.
+PHONE_SHAPE_RE = r"^\+?[0-9][0-9 ().\-]*$"
+# Country codes whose "+<cc><number>" form the fast path settles (no trunk-prefix or
+# leading-zero quirks in their numbering plans); others go to phonenumbers.
+FAST_COUNTRY_CODES = (1, 44, 33, 91, 61)
+_TYPES = (
+    "fixed_line",
+    "mobile",
+    "toll_free",
+    "premium_rate",
+    "shared_cost",
+    "personal_number",
+    "voip",
+    "pager",
+    "uan",
+    "voicemail",
+)
+
+
+def trim(expr: pl.Expr) -> pl.Expr:
+    return expr.str.strip_chars(WHITESPACE)
+
+
+# -- email --------------------------------------------------------------------------
+
+
+def email_canonical(expr: pl.Expr) -> pl.Expr:
+    """Trimmed, lowercased, shape-checked email; null when invalid or absent."""
+    value = trim(expr).str.to_lowercase()
+    return pl.when(value.str.contains(EMAIL_RE)).then(value)
+
+
+def email_profile_form(canonical: pl.Expr, rule: str) -> pl.Expr:
+    """The destination's form of a canonical email; null when the rule leaves it empty."""
+    if rule == "lower":
+        return canonical
+    if rule == "strip_plus_tag":
+        form = canonical.str.replace(r"\+[^@]*@", "@")
+    elif rule == "uid2_gmail":
+        local = canonical.str.extract(r"^([^@]*)@", 1)
+        gmail = canonical.str.ends_with("@gmail.com")
+        cleaned = local.str.replace(r"\+.*$", "").str.replace_all(".", "", literal=True)
+        form = pl.when(gmail).then(cleaned + "@gmail.com").otherwise(canonical)
+    else:
+        raise ValueError(f"unknown email rule {rule!r}")
+    return pl.when(~form.str.starts_with("@")).then(form)
+
+
+# -- MAID ---------------------------------------------------------------------------
+
+
+def maid_canonical(expr: pl.Expr) -> pl.Expr:
+    """Lowercase 8-4-4-4-12 MAID (hyphens restored on 32 bare hex digits); null if invalid.
+    The all-zero MAID is returned as is so the caller can tell zero_maid from invalid."""
+    value = trim(expr).str.to_lowercase()
+    bare = value.str.contains(r"^[0-9a-f]{32}$")
+    hyphenated = pl.concat_str(
+        [
+            value.str.slice(0, 8),
+            value.str.slice(8, 4),
+            value.str.slice(12, 4),
+            value.str.slice(16, 4),
+            value.str.slice(20, 12),
+        ],
+        separator="-",
+    )
+    value = pl.when(bare).then(hyphenated).otherwise(value)
+    return pl.when(value.str.contains(MAID_RE)).then(value)
+
+
+# -- phone --------------------------------------------------------------------------
+
+
+def _alternatives(region: str) -> list[str]:
+    meta = PhoneMetadata.metadata_for_region(region)
+    if meta is None:
+        return []
+    patterns = []
+    for name in _TYPES:
+        desc = getattr(meta, name)
+        if desc is not None and desc.national_number_pattern:
+            patterns.append(desc.national_number_pattern)
+    return patterns
+
+
+@lru_cache(maxsize=64)
+def _national_pattern(country_code: int) -> str:
+    """phonenumbers' valid national numbers for a country code, as one anchored regex."""
+    alts = {
+        p
+        for r in phonenumbers.region_codes_for_country_code(country_code)
+        for p in _alternatives(r)
+    }
+    # ASCII digits only: Rust's Unicode \d makes the compiled automaton too large.
+    body = "|".join(f"(?:{p})" for p in sorted(alts)).replace("\\d", "[0-9]")
+    return f"(?:{body})"
+
+
+@lru_cache(maxsize=1)
+def _plus_form_regex() -> str:
+    body = "|".join(f"{cc}{_national_pattern(cc)}" for cc in FAST_COUNTRY_CODES)
+    return f"^(?:{body})$"
+
+
+def check_region(region: str) -> str:
+    region = region.upper()
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValueError(f"unknown phone region {region!r} (use an ISO 3166-1 alpha-2 code)")
+    return region
+
+
+def _fast_e164(raw: pl.Expr, region: str) -> pl.Expr:
+    """E.164 for the shapes the fast path settles exactly as phonenumbers does; else null."""
+    shaped = raw.str.contains(PHONE_SHAPE_RE)
+    digits = raw.str.replace_all(r"[^0-9]", "")
+    plus = raw.str.starts_with("+")
+    plus_ok = plus & digits.str.contains(_plus_form_regex())
+    result: pl.Expr = pl.when(shaped & plus_ok).then(pl.lit("+") + digits)
+    if phonenumbers.country_code_for_region(region) == 1:
+        nanp = f"^{_national_pattern(1)}$"
+        national = (
+            pl.when(digits.str.len_bytes() == 10)
+            .then(digits)
+            .when((digits.str.len_bytes() == 11) & digits.str.starts_with("1"))
+            .then(digits.str.slice(1))
+        )
+        national_ok = shaped & ~plus & national.str.contains(nanp)
+        result = pl.when(national_ok).then(pl.lit("+1") + national).otherwise(result)
+    return result
+
+
+def parse_phone(value: str, region: str) -> str | None:
+    """Scalar E.164 of one phone number (the library path; also the reference)."""
+    number = _parse_valid(value, region)
+    if number is None and not value.lstrip(WHITESPACE).startswith("+"):
+        digits = re.sub(r"[^0-9]", "", value)
+        if digits:
+            number = _parse_valid("+" + digits, region)
+    return None if number is None else phonenumbers.format_number(number, PhoneNumberFormat.E164)
+
+
+def _parse_valid(value: str, region: str) -> phonenumbers.PhoneNumber | None:
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
+        return None
+    return number if phonenumbers.is_valid_number(number) else None
+
+
+def phone_e164(values: pl.Series, region: str) -> pl.Series:
+    """E.164 with "+" for a column of raw phones; null where invalid or absent."""
+    region = check_region(region)
+    frame = pl.DataFrame({"raw": values}).with_columns(trim(pl.col("raw")).alias("raw"))
+    frame = frame.with_columns(_fast_e164(pl.col("raw"), region).alias("fast"))
+    todo = frame.filter(pl.col("fast").is_null() & (pl.col("raw").str.len_bytes() > 0))
+    unique = todo.get_column("raw").unique()
+    if len(unique) == 0:
+        return frame.get_column("fast").alias(values.name)
+    slow = pl.DataFrame(
+        {
+            "raw": unique,
+            "slow": pl.Series([parse_phone(v, region) for v in unique.to_list()], dtype=pl.String),
+        }
+    )
+    joined = frame.join(slow, on="raw", how="left", maintain_order="left")
+    return joined.select(pl.coalesce("fast", "slow")).to_series().alias(values.name)
+
+
+def phone_profile_form(e164: pl.Expr, rule: str) -> pl.Expr:
+    if rule == "e164":
+        return e164
+    if rule == "digits":
+        return e164.str.strip_prefix("+")
+    raise ValueError(f"unknown phone rule {rule!r}")
+
+
+# -- prepare ------------------------------------------------------------------------
+
+
+def _present(expr: pl.Expr) -> pl.Expr:
+    return trim(expr).str.len_bytes() > 0
+
+
+def prepare(
+    df: pl.DataFrame, columns: Mapping[str, str], *, region: str, profile: str = "tiktok"
+) -> pl.DataFrame:
+    """Node hashes, match keys and reject codes for each row of `df` (contract C1).
+
+    `columns` maps input kinds to source column names. The result has the same rows, in
+    order, and exactly the columns of `kinds.PREPARED_COLUMNS`."""
+    spec = get_profile(profile)
+    region = check_region(region)
+    work = df.select([pl.col(name).cast(pl.String).alias(kind) for kind, name in columns.items()])
+    if k.PHONE in columns:
+        work = work.with_columns(phone_e164(work.get_column(k.PHONE), region).alias("_e164"))
+    exprs = [
+        *_email_exprs(columns, spec),
+        *_phone_exprs(columns, spec),
+        *_maid_exprs(columns, spec),
+    ]
+    return work.lazy().with_columns(exprs).select(k.PREPARED_COLUMNS).collect()
+
+
+def _null() -> pl.Expr:
+    return pl.lit(None, dtype=pl.String)
+
+
+def _combine(
+    family: str,
+    plain: pl.Expr | None,
+    plain_error: str,
+    hashed: pl.Expr | None,
+    node_plain: pl.Expr | None,
+    match_plain: pl.Expr | None,
+) -> list[pl.Expr]:
+    """Plaintext wins when valid, then the pre-hashed value; errors only when neither is."""
+    node = _null()
+    match = _null()
+    error = _null()
+    if hashed is not None:
+        good_hash = valid_sha256(hashed)
+        node, match = good_hash, good_hash
+        error = pl.when(_present(hashed) & good_hash.is_null()).then(pl.lit(k.INVALID_HASH))
+    if plain is not None and node_plain is not None and match_plain is not None:
+        valid = node_plain.is_not_null()
+        node = pl.when(valid).then(node_plain).otherwise(node)
+        match = pl.when(valid).then(match_plain).otherwise(match)
+        plain_bad = _present(plain) & ~valid
+        error = (
+            pl.when(node.is_not_null())
+            .then(_null())
+            .when(plain_bad)
+            .then(pl.lit(plain_error))
+            .otherwise(error)
+        )
+    return [
+        node.alias(f"{family}_node"),
+        match.alias(f"{family}_sha256"),
+        error.alias(f"{family}_error"),
+    ]
+
+
+def _email_exprs(columns: Mapping[str, str], spec: Profile) -> list[pl.Expr]:
+    plain = pl.col(k.EMAIL) if k.EMAIL in columns else None
+    hashed = pl.col(k.EMAIL_SHA256) if k.EMAIL_SHA256 in columns else None
+    node = match = None
+    if plain is not None:
+        canonical = email_canonical(plain)
+        form = email_profile_form(canonical, spec.email)
+        # A canonical email whose profile form is empty (e.g. "+tag@x.com") is unusable.
+        node = pl.when(form.is_not_null()).then(sha256_hex(canonical))
+        match = sha256_hex(form)
+    return _combine("email", plain, k.INVALID_EMAIL, hashed, node, match)
+
+
+def _phone_exprs(columns: Mapping[str, str], spec: Profile) -> list[pl.Expr]:
+    plain = pl.col(k.PHONE) if k.PHONE in columns else None
+    hashed = pl.col(k.PHONE_SHA256) if k.PHONE_SHA256 in columns else None
+    node = match = None
+    if plain is not None:
+        e164 = pl.col("_e164")
+        node = sha256_hex(e164)
+        match = sha256_hex(phone_profile_form(e164, spec.phone))
+    return _combine("phone", plain, k.INVALID_PHONE, hashed, node, match)
+
+
+def _maid_exprs(columns: Mapping[str, str], spec: Profile) -> list[pl.Expr]:
+    present = [kind for kind in k.MAID_KINDS if kind in columns]
+    if not present:
+        return [_null().alias(c) for c in ("maid_node", "maid_sha256", "maid_type", "maid_error")]
+    canon = {kind: maid_canonical(pl.col(kind)) for kind in present}
+    usable = {kind: canon[kind].is_not_null() & (canon[kind] != ZERO_MAID) for kind in present}
+    value: pl.Expr = _null()
+    mtype: pl.Expr = _null()
+    for kind in reversed(present):  # the first usable column in MAID_KINDS order wins
+        label = _null() if kind == k.MAID else pl.lit(kind)
+        value = pl.when(usable[kind]).then(canon[kind]).otherwise(value)
+        mtype = pl.when(usable[kind]).then(label).otherwise(mtype)
+    form = value.str.to_uppercase() if spec.maid == "upper" else value
+    any_zero = pl.any_horizontal([canon[kind] == ZERO_MAID for kind in present])
+    any_given = pl.any_horizontal([_present(pl.col(kind)) for kind in present])
+    error = (
+        pl.when(value.is_not_null())
+        .then(_null())
+        .when(any_zero.fill_null(False))
+        .then(pl.lit(k.ZERO_MAID))
+        .when(any_given.fill_null(False))
+        .then(pl.lit(k.INVALID_MAID))
+    )
+    return [
+        sha256_hex(value).alias("maid_node"),
+        sha256_hex(form).alias("maid_sha256"),
+        mtype.alias("maid_type"),
+        error.alias("maid_error"),
+    ]
