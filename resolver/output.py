@@ -1,0 +1,115 @@
+"""Writing results: CSV or Parquet chosen by extension, streamed chunk by chunk, and
+published atomically (temp file in the same folder, fsync, rename, fsync the folder)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Protocol
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+# A cell a spreadsheet would run as a formula starts with one of these.
+_FORMULA_START = r"^[=+\-@\t\r]"
+
+
+class ChunkWriter(Protocol):
+    def write(self, frame: pl.DataFrame) -> None: ...
+
+
+def output_format(path: Path, default: str = "csv") -> str:
+    suffix = path.suffix.lower()
+    if suffix in {".parquet", ".pq"}:
+        return "parquet"
+    if suffix in {".csv", ".txt"}:
+        return "csv"
+    return default
+
+
+def escape_formulas(frame: pl.DataFrame) -> pl.DataFrame:
+    """Prefix "'" to string cells that spreadsheets would evaluate."""
+    text = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    return frame.with_columns(
+        pl.when(pl.col(c).str.contains(_FORMULA_START)).then("'" + pl.col(c)).otherwise(pl.col(c))
+        for c in text
+    )
+
+
+class _CsvWriter:
+    def __init__(self, handle: IO[bytes]) -> None:
+        self._handle = handle
+        self._header = True
+
+    def write(self, frame: pl.DataFrame) -> None:
+        escape_formulas(frame).write_csv(self._handle, include_header=self._header)
+        self._header = False
+
+
+class _ParquetWriter:
+    def __init__(self, handle: IO[bytes]) -> None:
+        self._handle = handle
+        self._writer: pq.ParquetWriter | None = None
+
+    def write(self, frame: pl.DataFrame) -> None:
+        table = frame.to_arrow()
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self._handle, table.schema, compression="zstd")
+        self._writer.write_table(table)
+
+    def close(self, schema: pa.Schema | None) -> None:
+        if self._writer is None and schema is not None:
+            self._writer = pq.ParquetWriter(self._handle, schema, compression="zstd")
+        if self._writer is not None:
+            self._writer.close()
+
+
+def fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def atomic_file(path: Path) -> Iterator[IO[bytes]]:
+    """A binary handle whose content appears at `path` only if the block succeeds."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        with tmp.open("wb") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+        fsync_dir(path.parent)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+@contextmanager
+def chunk_writer(
+    path: Path, fmt: str | None = None, empty_schema: dict[str, pl.DataType] | None = None
+) -> Iterator[ChunkWriter]:
+    """Stream DataFrames to `path` (CSV or Parquet), published atomically on success."""
+    fmt = fmt or output_format(path)
+    with atomic_file(path) as handle:
+        if fmt == "parquet":
+            writer = _ParquetWriter(handle)
+            yield writer
+            schema = pl.DataFrame(schema=empty_schema).to_arrow().schema if empty_schema else None
+            writer.close(schema)
+        else:
+            csv = _CsvWriter(handle)
+            yield csv
+            if csv._header and empty_schema:
+                pl.DataFrame(schema=empty_schema).write_csv(handle)
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    with atomic_file(path) as handle:
+        handle.write(data)

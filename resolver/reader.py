@@ -1,0 +1,249 @@
+"""Reading partner files: CSV, TSV, gzip'd CSV/TSV and Parquet, in chunks.
+
+The format comes from the content (gzip and Parquet magic bytes) and the name (.tsv);
+the delimiter of text files from the name or the header line. Every column is read as
+text. Before any row is used, a vectorized validation pass over the file's lines finds
+invalid UTF-8, over-long lines and ragged rows, so a malformed file fails as a whole with
+the line and column of the first problem, never a value.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+import tempfile
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+import pyarrow.parquet as pq
+
+from resolver.errors import InputError
+
+GZIP_MAGIC = b"\x1f\x8b"
+PARQUET_MAGIC = b"PAR1"
+_LINE_SEP = "\x00"  # a byte no text file uses: each physical line becomes one field
+
+
+@dataclass(frozen=True)
+class Source:
+    """An opened input: its format, delimiter, headers and a text path to read."""
+
+    path: Path  # the file as given (for messages)
+    data: Path  # what is read: the file itself, or its decompressed copy
+    format: str  # "csv" | "parquet"
+    separator: str
+    headers: tuple[str, ...]
+
+
+def sniff_format(path: Path) -> str:
+    with path.open("rb") as handle:
+        head = handle.read(4)
+    if head.startswith(GZIP_MAGIC):
+        return "gzip"
+    if head == PARQUET_MAGIC:
+        return "parquet"
+    return "text"
+
+
+@contextmanager
+def open_source(
+    path: Path,
+    *,
+    max_line_bytes: int = 65536,
+    max_decompressed_bytes: int | None = None,
+    max_compression_ratio: float | None = None,
+    tmpdir: Path | None = None,
+) -> Iterator[Source]:
+    """Open and validate an input file; gzip is decompressed to a private temp file that
+    is removed on exit. Raises InputError for unreadable or malformed files."""
+    path = Path(path)
+    try:
+        kind = sniff_format(path)
+    except OSError as exc:
+        raise InputError("unreadable", path, f"cannot read the file ({exc.strerror})") from None
+    if kind == "parquet":
+        yield _parquet_source(path)
+        return
+    if kind == "gzip":
+        with _gunzip(path, max_decompressed_bytes, max_compression_ratio, tmpdir) as plain:
+            yield _text_source(path, plain, max_line_bytes)
+        return
+    yield _text_source(path, path, max_line_bytes)
+
+
+@contextmanager
+def _gunzip(
+    path: Path, limit: int | None, ratio: float | None, tmpdir: Path | None
+) -> Iterator[Path]:
+    compressed = max(path.stat().st_size, 1)
+    fd, name = tempfile.mkstemp(prefix=".tessera-", suffix=".csv", dir=tmpdir)
+    plain = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as out, gzip.open(path, "rb") as src:
+            written = 0
+            while block := src.read(1 << 22):
+                written += len(block)
+                if (limit is not None and written > limit) or (
+                    ratio is not None and written > ratio * compressed
+                ):
+                    raise InputError(
+                        "decompression_bomb",
+                        path,
+                        "the gzip file expands beyond the configured limits",
+                    )
+                out.write(block)
+        yield plain
+    except (OSError, EOFError, zlib.error) as exc:
+        raise InputError(
+            "unreadable", path, f"not a valid gzip file ({type(exc).__name__})"
+        ) from None
+    finally:
+        plain.unlink(missing_ok=True)
+
+
+def _parquet_source(path: Path) -> Source:
+    try:
+        schema = pq.read_schema(path)
+    except Exception as exc:  # pyarrow raises several types for corrupt files
+        raise InputError(
+            "unreadable", path, f"not a valid Parquet file ({type(exc).__name__})"
+        ) from None
+    return Source(path, path, "parquet", ",", tuple(schema.names))
+
+
+def _separator(path: Path, header: str) -> str:
+    if path.suffix.lower() in {".tsv", ".tab"} or path.name.lower().endswith((".tsv.gz",)):
+        return "\t"
+    return "\t" if header.count("\t") > header.count(",") else ","
+
+
+def _text_source(path: Path, data: Path, max_line_bytes: int) -> Source:
+    lines = _line_stats(data, max_line_bytes, path)
+    header = lines["header"]
+    separator = _separator(path, header)
+    headers = tuple(h.strip().strip('"') for h in header.split(separator))
+    _check_ragged(data, separator, len(headers), path)
+    return Source(path, data, "csv", separator, headers)
+
+
+def _scan_lines(data: Path) -> pl.LazyFrame:
+    return pl.scan_csv(
+        data,
+        has_header=False,
+        separator=_LINE_SEP,
+        quote_char=None,
+        encoding="utf8-lossy",
+        new_columns=["line"],
+        infer_schema=False,
+        truncate_ragged_lines=True,
+    ).with_row_index("index", offset=1)
+
+
+def _line_stats(data: Path, max_line_bytes: int, path: Path) -> dict[str, str]:
+    if data.stat().st_size == 0:
+        raise InputError("empty_file", path, "the file is empty")
+    lines = _scan_lines(data)
+    first_bad = lines.select(
+        pl.col("index")
+        .filter(pl.col("line").str.contains("\ufffd", literal=True))
+        .min()
+        .alias("utf8"),
+        pl.col("index").filter(pl.col("line").str.len_bytes() > max_line_bytes).min().alias("long"),
+        pl.col("line").first().alias("header"),
+    ).collect()
+    row = first_bad.row(0, named=True)
+    if row["utf8"] is not None:
+        raise InputError("invalid_utf8", path, "the file is not valid UTF-8", line=row["utf8"])
+    if row["long"] is not None:
+        raise InputError(
+            "line_too_long", path, f"a line is longer than {max_line_bytes} bytes", line=row["long"]
+        )
+    if row["header"] is None:
+        raise InputError("empty_file", path, "the file has no header line")
+    return {"header": str(row["header"])}
+
+
+def _check_ragged(data: Path, separator: str, expected: int, path: Path) -> None:
+    """Rows whose field count differs from the header's (quote-aware, vectorized). Files
+    with fields spanning lines are left to the CSV parser, which rejects extra fields."""
+    line = pl.col("line")
+    unquoted = line.str.replace_all(r'"(?:[^"]|"")*"', "")
+    fields = unquoted.str.count_matches(separator, literal=True) + 1
+    odd_quotes = (line.str.count_matches('"', literal=True) % 2) == 1
+    stats = (
+        _scan_lines(data)
+        .select(
+            odd_quotes.any().alias("multiline"),
+            pl.col("index")
+            .filter((fields != expected) & (line.str.strip_chars() != ""))
+            .first()
+            .alias("bad"),
+            fields.filter((fields != expected) & (line.str.strip_chars() != ""))
+            .first()
+            .alias("count"),
+        )
+        .collect()
+        .row(0, named=True)
+    )
+    if stats["multiline"] or stats["bad"] is None:
+        return
+    found = int(stats["count"])
+    raise InputError(
+        "ragged_row",
+        path,
+        f"row has {found} fields, the header has {expected}",
+        line=int(stats["bad"]),
+        column=min(found, expected) + 1,
+    )
+
+
+def read_chunks(source: Source, chunk_rows: int) -> Iterator[pl.DataFrame]:
+    """The file's data rows as String columns, in order, `chunk_rows` at a time."""
+    if source.format == "parquet":
+        yield from _parquet_chunks(source, chunk_rows)
+        return
+    lazy = pl.scan_csv(
+        source.data,
+        separator=source.separator,
+        infer_schema=False,
+        encoding="utf8",
+        truncate_ragged_lines=False,
+        quote_char='"',
+        raise_if_empty=False,
+    )
+    rename = {
+        old: new
+        for old, new in zip(lazy.collect_schema().names(), source.headers, strict=False)
+        if old != new
+    }
+    try:
+        yield from lazy.rename(rename).collect_batches(chunk_size=chunk_rows)
+    except pl.exceptions.ComputeError as exc:
+        code = "ragged_row" if "more fields" in str(exc) else "malformed_csv"
+        raise InputError(
+            code, source.path, "the CSV structure is malformed (unbalanced quotes or extra fields)"
+        ) from None
+
+
+def _parquet_chunks(source: Source, chunk_rows: int) -> Iterator[pl.DataFrame]:
+    try:
+        parquet = pq.ParquetFile(source.data)
+        for batch in parquet.iter_batches(batch_size=chunk_rows):
+            frame = pl.from_arrow(batch)
+            assert isinstance(frame, pl.DataFrame)
+            yield frame.with_columns(pl.all().cast(pl.String))
+    except (OSError, ValueError) as exc:
+        raise InputError(
+            "unreadable", source.path, f"the Parquet file is corrupt ({type(exc).__name__})"
+        ) from None
+
+
+def copy_to(src: Path, dst: Path) -> None:
+    """Copy in large blocks (used for staging files)."""
+    with src.open("rb") as a, dst.open("wb") as b:
+        shutil.copyfileobj(a, b, 1 << 22)
