@@ -36,7 +36,7 @@ EMAIL_RE = r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$"
 MAID_RE = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 ZERO_MAID = "00000000-0000-0000-0000-000000000000"
 # Shapes the phone fast path may look at: digits, an optional leading "+", common punctuation.
-PHONE_SHAPE_RE = r"^\+?[0-9][0-9 ().\-]*$"
+PHONE_SHAPE_RE = r"^\+?[0-9 ().\-]*[0-9][0-9 ().\-]*$"
 # Country codes whose "+<cc><number>" form the fast path settles (no trunk-prefix or
 # leading-zero quirks in their numbering plans); others go to phonenumbers.
 FAST_COUNTRY_CODES = (1, 44, 33, 91, 61)
@@ -146,24 +146,40 @@ def check_region(region: str) -> str:
     return region
 
 
-def _fast_e164(raw: pl.Expr, region: str) -> pl.Expr:
-    """E.164 for the shapes the fast path settles exactly as phonenumbers does; else null."""
-    shaped = raw.str.contains(PHONE_SHAPE_RE)
-    digits = raw.str.replace_all(r"[^0-9]", "")
-    plus = raw.str.starts_with("+")
-    plus_ok = plus & digits.str.contains(_plus_form_regex())
-    result: pl.Expr = pl.when(shaped & plus_ok).then(pl.lit("+") + digits)
+def _fast_e164(frame: pl.DataFrame, region: str) -> pl.Series:
+    """E.164 for the shapes the fast path settles exactly as phonenumbers does; else null.
+    `frame` has the trimmed raw phone in "raw". Staged columns keep each step computed once."""
+    staged = frame.lazy().with_columns(
+        pl.col("raw").str.contains(PHONE_SHAPE_RE).alias("_shaped"),
+        pl.col("raw").str.replace_all(r"[^0-9]", "").alias("_digits"),
+        pl.col("raw").str.starts_with("+").alias("_plus"),
+    )
+    plus_digits = pl.when(pl.col("_shaped") & pl.col("_plus")).then(pl.col("_digits"))
+    exprs = [
+        pl.when(plus_digits.str.contains(_plus_form_regex()))
+        .then(pl.lit("+") + pl.col("_digits"))
+        .alias("_intl")
+    ]
     if phonenumbers.country_code_for_region(region) == 1:
-        nanp = f"^{_national_pattern(1)}$"
+        digits = pl.col("_digits")
         national = (
-            pl.when(digits.str.len_bytes() == 10)
+            pl.when(~pl.col("_shaped") | pl.col("_plus"))
+            .then(None)
+            .when(digits.str.len_bytes() == 10)
             .then(digits)
             .when((digits.str.len_bytes() == 11) & digits.str.starts_with("1"))
             .then(digits.str.slice(1))
         )
-        national_ok = shaped & ~plus & national.str.contains(nanp)
-        result = pl.when(national_ok).then(pl.lit("+1") + national).otherwise(result)
-    return result
+        exprs.append(national.alias("_national"))
+        staged = staged.with_columns(exprs).with_columns(
+            pl.when(pl.col("_national").str.contains(f"^{_national_pattern(1)}$"))
+            .then(pl.lit("+1") + pl.col("_national"))
+            .otherwise(pl.col("_intl"))
+            .alias("_intl")
+        )
+    else:
+        staged = staged.with_columns(exprs)
+    return staged.select("_intl").collect().to_series()
 
 
 def parse_phone(value: str, region: str) -> str | None:
@@ -188,7 +204,7 @@ def phone_e164(values: pl.Series, region: str) -> pl.Series:
     """E.164 with "+" for a column of raw phones; null where invalid or absent."""
     region = check_region(region)
     frame = pl.DataFrame({"raw": values}).with_columns(trim(pl.col("raw")).alias("raw"))
-    frame = frame.with_columns(_fast_e164(pl.col("raw"), region).alias("fast"))
+    frame = frame.with_columns(_fast_e164(frame, region).alias("fast"))
     todo = frame.filter(pl.col("fast").is_null() & (pl.col("raw").str.len_bytes() > 0))
     unique = todo.get_column("raw").unique()
     if len(unique) == 0:
@@ -214,61 +230,109 @@ def phone_profile_form(e164: pl.Expr, rule: str) -> pl.Expr:
 # -- prepare ------------------------------------------------------------------------
 
 
-def _present(expr: pl.Expr) -> pl.Expr:
-    return trim(expr).str.len_bytes() > 0
+def _present(name: str) -> pl.Expr:
+    return trim(pl.col(name)).str.len_bytes().fill_null(0) > 0
 
 
 def prepare(
-    df: pl.DataFrame, columns: Mapping[str, str], *, region: str, profile: str = "tiktok"
+    df: pl.DataFrame,
+    columns: Mapping[str, str],
+    *,
+    region: str,
+    profile: str = "tiktok",
+    nodes: bool = True,
 ) -> pl.DataFrame:
     """Node hashes, match keys and reject codes for each row of `df` (contract C1).
+    With `nodes=False` the node columns stay null (match keys only, half the hashing).
 
     `columns` maps input kinds to source column names. The result has the same rows, in
-    order, and exactly the columns of `kinds.PREPARED_COLUMNS`."""
+    order, and exactly the columns of `kinds.PREPARED_COLUMNS`. The work is staged in
+    three passes (canonical forms, hashes, combination) so nothing is computed twice."""
     spec = get_profile(profile)
     region = check_region(region)
     work = df.select([pl.col(name).cast(pl.String).alias(kind) for kind, name in columns.items()])
     if k.PHONE in columns:
-        work = work.with_columns(phone_e164(work.get_column(k.PHONE), region).alias("_e164"))
-    exprs = [
-        *_email_exprs(columns, spec),
-        *_phone_exprs(columns, spec),
-        *_maid_exprs(columns, spec),
+        work = work.with_columns(phone_e164(work.get_column(k.PHONE), region).alias("_phone_c"))
+    maids = [kind for kind in k.MAID_KINDS if kind in columns]
+    canonical = [
+        *_email_stage(columns, spec),
+        *_phone_stage(columns, spec),
+        *_maid_stage(maids, spec),
     ]
-    return work.lazy().with_columns(exprs).select(k.PREPARED_COLUMNS).collect()
+    hashes = [
+        sha256_hex(pl.col(f"_{fam}_{part}")).alias(f"_{fam}_{part}_h")
+        for fam, present in (
+            ("email", k.EMAIL in columns),
+            ("phone", k.PHONE in columns),
+            ("maid", bool(maids)),
+        )
+        if present
+        for part in (("c", "form") if nodes else ("form",))
+    ]
+    combined = [
+        *_combine("email", k.EMAIL in columns, k.INVALID_EMAIL, k.EMAIL_SHA256 in columns, nodes),
+        *_combine("phone", k.PHONE in columns, k.INVALID_PHONE, k.PHONE_SHA256 in columns, nodes),
+        *_maid_combine(maids, nodes),
+    ]
+    return (
+        work.lazy()
+        .with_columns(canonical)
+        .with_columns(hashes)
+        .with_columns(combined)
+        .select(k.PREPARED_COLUMNS)
+        .collect()
+    )
 
 
 def _null() -> pl.Expr:
     return pl.lit(None, dtype=pl.String)
 
 
+def _email_stage(columns: Mapping[str, str], spec: Profile) -> list[pl.Expr]:
+    out = []
+    if k.EMAIL in columns:
+        canonical = email_canonical(pl.col(k.EMAIL))
+        form = email_profile_form(canonical, spec.email)
+        # A canonical email whose profile form is empty (e.g. "+tag@x.com") is unusable.
+        out += [
+            pl.when(form.is_not_null()).then(canonical).alias("_email_c"),
+            form.alias("_email_form"),
+        ]
+    if k.EMAIL_SHA256 in columns:
+        out.append(valid_sha256(pl.col(k.EMAIL_SHA256)).alias("_email_pre"))
+    return out
+
+
+def _phone_stage(columns: Mapping[str, str], spec: Profile) -> list[pl.Expr]:
+    out = []
+    if k.PHONE in columns:
+        out.append(phone_profile_form(pl.col("_phone_c"), spec.phone).alias("_phone_form"))
+    if k.PHONE_SHA256 in columns:
+        out.append(valid_sha256(pl.col(k.PHONE_SHA256)).alias("_phone_pre"))
+    return out
+
+
 def _combine(
-    family: str,
-    plain: pl.Expr | None,
-    plain_error: str,
-    hashed: pl.Expr | None,
-    node_plain: pl.Expr | None,
-    match_plain: pl.Expr | None,
+    family: str, plain: bool, plain_error: str, hashed: bool, nodes: bool
 ) -> list[pl.Expr]:
     """Plaintext wins when valid, then the pre-hashed value; errors only when neither is."""
-    node = _null()
-    match = _null()
-    error = _null()
-    if hashed is not None:
-        good_hash = valid_sha256(hashed)
-        node, match = good_hash, good_hash
-        error = pl.when(_present(hashed) & good_hash.is_null()).then(pl.lit(k.INVALID_HASH))
-    if plain is not None and node_plain is not None and match_plain is not None:
-        valid = node_plain.is_not_null()
-        node = pl.when(valid).then(node_plain).otherwise(node)
-        match = pl.when(valid).then(match_plain).otherwise(match)
-        plain_bad = _present(plain) & ~valid
+    node: pl.Expr = _null()
+    match: pl.Expr = _null()
+    error: pl.Expr = _null()
+    source = k.EMAIL_SHA256 if family == "email" else k.PHONE_SHA256
+    if hashed:
+        pre = pl.col(f"_{family}_pre")
+        node, match = pre, pre
+        error = pl.when(_present(source) & pre.is_null()).then(pl.lit(k.INVALID_HASH))
+    if plain:
+        valid = pl.col(f"_{family}_c").is_not_null()
+        plain_node = pl.col(f"_{family}_c_h") if nodes else _null()
+        node = pl.when(valid).then(plain_node).otherwise(node)
+        match = pl.when(valid).then(pl.col(f"_{family}_form_h")).otherwise(match)
+        plain_bad = _present(family) & ~valid
+        usable = valid | pl.col(f"_{family}_pre").is_not_null() if hashed else valid
         error = (
-            pl.when(node.is_not_null())
-            .then(_null())
-            .when(plain_bad)
-            .then(pl.lit(plain_error))
-            .otherwise(error)
+            pl.when(usable).then(_null()).when(plain_bad).then(pl.lit(plain_error)).otherwise(error)
         )
     return [
         node.alias(f"{family}_node"),
@@ -277,34 +341,9 @@ def _combine(
     ]
 
 
-def _email_exprs(columns: Mapping[str, str], spec: Profile) -> list[pl.Expr]:
-    plain = pl.col(k.EMAIL) if k.EMAIL in columns else None
-    hashed = pl.col(k.EMAIL_SHA256) if k.EMAIL_SHA256 in columns else None
-    node = match = None
-    if plain is not None:
-        canonical = email_canonical(plain)
-        form = email_profile_form(canonical, spec.email)
-        # A canonical email whose profile form is empty (e.g. "+tag@x.com") is unusable.
-        node = pl.when(form.is_not_null()).then(sha256_hex(canonical))
-        match = sha256_hex(form)
-    return _combine("email", plain, k.INVALID_EMAIL, hashed, node, match)
-
-
-def _phone_exprs(columns: Mapping[str, str], spec: Profile) -> list[pl.Expr]:
-    plain = pl.col(k.PHONE) if k.PHONE in columns else None
-    hashed = pl.col(k.PHONE_SHA256) if k.PHONE_SHA256 in columns else None
-    node = match = None
-    if plain is not None:
-        e164 = pl.col("_e164")
-        node = sha256_hex(e164)
-        match = sha256_hex(phone_profile_form(e164, spec.phone))
-    return _combine("phone", plain, k.INVALID_PHONE, hashed, node, match)
-
-
-def _maid_exprs(columns: Mapping[str, str], spec: Profile) -> list[pl.Expr]:
-    present = [kind for kind in k.MAID_KINDS if kind in columns]
+def _maid_stage(present: list[str], spec: Profile) -> list[pl.Expr]:
     if not present:
-        return [_null().alias(c) for c in ("maid_node", "maid_sha256", "maid_type", "maid_error")]
+        return []
     canon = {kind: maid_canonical(pl.col(kind)) for kind in present}
     usable = {kind: canon[kind].is_not_null() & (canon[kind] != ZERO_MAID) for kind in present}
     value: pl.Expr = _null()
@@ -313,20 +352,30 @@ def _maid_exprs(columns: Mapping[str, str], spec: Profile) -> list[pl.Expr]:
         label = _null() if kind == k.MAID else pl.lit(kind)
         value = pl.when(usable[kind]).then(canon[kind]).otherwise(value)
         mtype = pl.when(usable[kind]).then(label).otherwise(mtype)
-    form = value.str.to_uppercase() if spec.maid == "upper" else value
-    any_zero = pl.any_horizontal([canon[kind] == ZERO_MAID for kind in present])
-    any_given = pl.any_horizontal([_present(pl.col(kind)) for kind in present])
+    any_zero = pl.any_horizontal([(canon[kind] == ZERO_MAID).fill_null(False) for kind in present])
+    return [
+        value.alias("_maid_c"),
+        mtype.alias("maid_type"),
+        any_zero.alias("_maid_zero"),
+        (value.str.to_uppercase() if spec.maid == "upper" else value).alias("_maid_form"),
+    ]
+
+
+def _maid_combine(present: list[str], nodes: bool) -> list[pl.Expr]:
+    if not present:
+        return [_null().alias(c) for c in ("maid_node", "maid_sha256", "maid_type", "maid_error")]
+    any_given = pl.any_horizontal([_present(kind) for kind in present])
     error = (
-        pl.when(value.is_not_null())
+        pl.when(pl.col("_maid_c").is_not_null())
         .then(_null())
-        .when(any_zero.fill_null(False))
+        .when(pl.col("_maid_zero"))
         .then(pl.lit(k.ZERO_MAID))
-        .when(any_given.fill_null(False))
+        .when(any_given)
         .then(pl.lit(k.INVALID_MAID))
     )
+    node = pl.col("_maid_c_h") if nodes else _null()
     return [
-        sha256_hex(value).alias("maid_node"),
-        sha256_hex(form).alias("maid_sha256"),
-        mtype.alias("maid_type"),
+        node.alias("maid_node"),
+        pl.col("_maid_form_h").alias("maid_sha256"),
         error.alias("maid_error"),
     ]

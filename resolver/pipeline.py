@@ -147,13 +147,15 @@ class Resolution:
         """Match keys and errors only (the `hash` command): no key needed."""
         started = time.perf_counter()
         families = _families(self._columns)
-        keep = [c for fam in families for c in (f"{fam}_sha256",)] + [
-            c for fam in families for c in (f"{fam}_error",)
-        ]
+        keep = [f"{fam}_sha256" for fam in families] + [f"{fam}_error" for fam in families]
         try:
             for raw in read_chunks(self.source, self._chunk_rows):
                 prepared = prepare(
-                    raw, self._columns.identifiers, region=self._region, profile=self._profile
+                    raw,
+                    self._columns.identifiers,
+                    region=self._region,
+                    profile=self._profile,
+                    nodes=False,
                 )
                 self._count_prepared(prepared, families)
                 self.report.rows += len(raw)
