@@ -4,7 +4,7 @@ published atomically (temp file in the same folder, fsync, rename, fsync the fol
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Protocol
@@ -34,7 +34,10 @@ def escape_formulas(frame: pl.DataFrame) -> pl.DataFrame:
     """Prefix "'" to string cells that spreadsheets would evaluate."""
     text = [name for name, dtype in frame.schema.items() if dtype == pl.String]
     return frame.with_columns(
-        pl.when(pl.col(c).str.contains(_FORMULA_START)).then("'" + pl.col(c)).otherwise(pl.col(c))
+        pl.when(pl.col(c).str.contains(_FORMULA_START))
+        .then(pl.lit("'") + pl.col(c))
+        .otherwise(pl.col(c))
+        .alias(c)
         for c in text
     )
 
@@ -93,7 +96,7 @@ def atomic_file(path: Path) -> Iterator[IO[bytes]]:
 
 @contextmanager
 def chunk_writer(
-    path: Path, fmt: str | None = None, empty_schema: dict[str, pl.DataType] | None = None
+    path: Path, fmt: str | None = None, empty_schema: Mapping[str, pl.DataType] | None = None
 ) -> Iterator[ChunkWriter]:
     """Stream DataFrames to `path` (CSV or Parquet), published atomically on success."""
     fmt = fmt or output_format(path)
