@@ -115,7 +115,7 @@ LOCAL = st.text(alphabet="abcXYZ019._+-ÉéΣ", min_size=0, max_size=8)
 DOMAIN = st.sampled_from(["gmail.com", "Example.COM", "x.co.uk", "b", "a..com", "mail.ru"])
 SPACE = st.sampled_from(["", " ", "\t", "  ", "\n"])
 EMAILS = st.one_of(
-    st.builds(lambda a, l, d, b: f"{a}{l}@{d}{b}", SPACE, LOCAL, DOMAIN, SPACE),
+    st.builds(lambda a, local, d, b: f"{a}{local}@{d}{b}", SPACE, LOCAL, DOMAIN, SPACE),
     st.text(max_size=12),
 )
 US_SHAPES = [
@@ -130,7 +130,7 @@ US_SHAPES = [
 ]
 PHONES = st.one_of(
     st.builds(
-        lambda shape, a, x, l: shape.format(a=a, x=x, l=l),
+        lambda shape, a, x, n: shape.format(a=a, x=x, l=n),
         st.sampled_from(US_SHAPES),
         st.sampled_from(["415", "212", "555", "011", "800", "345", "787", "999", "201"]),
         st.integers(0, 999).map(lambda v: f"{v:03d}"),
