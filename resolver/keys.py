@@ -180,22 +180,35 @@ def encode_person_ids(person_keys: pl.Series, partner_key: bytes) -> pl.Series:
 
 
 def _b32_batch(series: pl.Series) -> pl.Series:
-    # Vectorized base32: 16 bytes -> 128 bits -> 26 five-bit symbols (last one padded).
+    """Vectorized lowercase base32 of 16-byte values: 130 bits (128 + 2 zero pad bits) as
+    26 five-bit symbols, read from two big-endian 64-bit halves."""
     valid = series.is_not_null()
     filled = series.fill_null(b"\0" * PERSON_KEY_BYTES)
     data, _ = _pack(filled)
-    raw = np.frombuffer(data, dtype=np.uint8).reshape(-1, PERSON_KEY_BYTES)
-    bits = np.unpackbits(raw, axis=1)
-    bits = np.concatenate([bits, np.zeros((bits.shape[0], 2), np.uint8)], axis=1)
-    symbols = np.packbits(bits.reshape(-1, _B32_LEN, 5), axis=2, bitorder="big") >> 3
+    halves = np.frombuffer(data, dtype=">u8").reshape(-1, 2)
+    hi, lo = halves[:, 0].astype(np.uint64), halves[:, 1].astype(np.uint64)
+    rows = hi.shape[0]
+    full = np.empty((rows, len(PERSON_ID_PREFIX) + _B32_LEN), dtype=np.uint8)
+    full[:, : len(PERSON_ID_PREFIX)] = np.frombuffer(PERSON_ID_PREFIX.encode(), dtype=np.uint8)
     alphabet = np.frombuffer(b"abcdefghijklmnopqrstuvwxyz234567", dtype=np.uint8)
-    chars = alphabet[symbols.reshape(-1, _B32_LEN)]
-    prefix = np.frombuffer(PERSON_ID_PREFIX.encode(), dtype=np.uint8)
-    full = np.concatenate([np.broadcast_to(prefix, (chars.shape[0], len(prefix))), chars], axis=1)
+    mask = np.uint64(31)
+    for j in range(_B32_LEN):
+        start = 5 * j  # bit offset from the top of the 130-bit string
+        if start + 5 <= 64:
+            sym = (hi >> np.uint64(59 - start)) & mask
+        elif start >= 64:
+            shift = 59 - (start - 64)
+            sym = (
+                (lo >> np.uint64(shift)) & mask if shift >= 0 else (lo << np.uint64(-shift)) & mask
+            )
+        else:  # straddles the halves
+            high_bits = 64 - start
+            sym = ((hi << np.uint64(5 - high_bits)) & mask) | (
+                lo >> np.uint64(64 - (5 - high_bits))
+            )
+        full[:, len(PERSON_ID_PREFIX) + j] = alphabet[sym.astype(np.intp)]
     width = full.shape[1]
-    arrow = pa.FixedSizeBinaryArray.from_buffers(
-        pa.binary(width), full.shape[0], [None, pa.py_buffer(np.ascontiguousarray(full))]
-    )
+    arrow = pa.FixedSizeBinaryArray.from_buffers(pa.binary(width), rows, [None, pa.py_buffer(full)])
     out = pl.Series(series.name, pl.from_arrow(arrow)).cast(pl.Binary).cast(pl.String)
     if not valid.all():
         out = out.zip_with(valid, pl.Series(series.name, [None] * len(out), dtype=pl.String))

@@ -241,47 +241,99 @@ def prepare(
     region: str,
     profile: str = "tiktok",
     nodes: bool = True,
+    person: bool = False,
 ) -> pl.DataFrame:
     """Node hashes, match keys and reject codes for each row of `df` (contract C1).
-    With `nodes=False` the node columns stay null (match keys only, half the hashing).
 
     `columns` maps input kinds to source column names. The result has the same rows, in
-    order, and exactly the columns of `kinds.PREPARED_COLUMNS`. The work is staged in
-    three passes (canonical forms, hashes, combination) so nothing is computed twice."""
+    order, and the columns of `kinds.PREPARED_COLUMNS`. The work is staged in passes
+    (canonical forms, hashes, combination) so nothing is computed twice.
+
+    With `nodes=False` the node columns stay null (match keys only, half the hashing).
+    With `person=True` only the row's person node is hashed: two more columns,
+    `person_node` (hex SHA-256 of the highest-priority usable identifier, email, phone then
+    MAID) and `person_family`, and the per-family node columns stay null."""
     spec = get_profile(profile)
     region = check_region(region)
     work = df.select([pl.col(name).cast(pl.String).alias(kind) for kind, name in columns.items()])
     if k.PHONE in columns:
         work = work.with_columns(phone_e164(work.get_column(k.PHONE), region).alias("_phone_c"))
     maids = [kind for kind in k.MAID_KINDS if kind in columns]
+    present = {"email": k.EMAIL in columns, "phone": k.PHONE in columns, "maid": bool(maids)}
     canonical = [
         *_email_stage(columns, spec),
         *_phone_stage(columns, spec),
         *_maid_stage(maids, spec),
     ]
+    chosen = _chosen_family(columns, maids)
     hashes = [
-        sha256_hex(pl.col(f"_{fam}_{part}")).alias(f"_{fam}_{part}_h")
-        for fam, present in (
-            ("email", k.EMAIL in columns),
-            ("phone", k.PHONE in columns),
-            ("maid", bool(maids)),
-        )
-        if present
-        for part in (("c", "form") if nodes else ("form",))
+        sha256_hex(_node_source(fam, part, person)).alias(f"_{fam}_{part}_h")
+        for fam in k.FAMILIES
+        if present[fam]
+        for part in (("c", "form") if nodes or person else ("form",))
     ]
     combined = [
-        *_combine("email", k.EMAIL in columns, k.INVALID_EMAIL, k.EMAIL_SHA256 in columns, nodes),
-        *_combine("phone", k.PHONE in columns, k.INVALID_PHONE, k.PHONE_SHA256 in columns, nodes),
-        *_maid_combine(maids, nodes),
+        *_combine(
+            "email", present["email"], k.INVALID_EMAIL, k.EMAIL_SHA256 in columns, nodes or person
+        ),
+        *_combine(
+            "phone", present["phone"], k.INVALID_PHONE, k.PHONE_SHA256 in columns, nodes or person
+        ),
+        *_maid_combine(maids, nodes or person),
     ]
-    return (
+    lazy = (
         work.lazy()
+        .with_columns(_first_stage(columns, maids))
         .with_columns(canonical)
+        .with_columns(_forms_stage(maids, spec))
+        .with_columns(chosen)
         .with_columns(hashes)
         .with_columns(combined)
-        .select(k.PREPARED_COLUMNS)
-        .collect()
     )
+    if not person:
+        return lazy.select(k.PREPARED_COLUMNS).collect()
+    person_node = pl.coalesce(
+        *(pl.when(pl.col("_chosen") == fam).then(pl.col(f"{fam}_node")) for fam in k.FAMILIES)
+    )
+    return lazy.select(
+        *(
+            pl.lit(None, dtype=pl.String).alias(c) if c in k.NODE_COLUMNS else pl.col(c)
+            for c in k.PREPARED_COLUMNS
+        ),
+        person_node.alias("person_node"),
+        pl.col("_chosen").alias("person_family"),
+    ).collect()
+
+
+def _chosen_family(columns: Mapping[str, str], maids: list[str]) -> pl.Expr:
+    """The highest-priority family with a usable identifier on each row."""
+    usable = {
+        "email": [
+            f"_email_{p}"
+            for p, kind in (("c", k.EMAIL), ("pre", k.EMAIL_SHA256))
+            if kind in columns
+        ],
+        "phone": [
+            f"_phone_{p}"
+            for p, kind in (("c", k.PHONE), ("pre", k.PHONE_SHA256))
+            if kind in columns
+        ],
+        "maid": ["_maid_c"] if maids else [],
+    }
+    chosen: pl.Expr = pl.lit(None, dtype=pl.String)
+    for fam in reversed(k.FAMILIES):
+        if usable[fam]:
+            ok = pl.any_horizontal([pl.col(c).is_not_null() for c in usable[fam]])
+            chosen = pl.when(ok).then(pl.lit(fam)).otherwise(chosen)
+    return chosen.alias("_chosen")
+
+
+def _node_source(family: str, part: str, person: bool) -> pl.Expr:
+    """What to hash: in person mode a canonical value only where its family is chosen."""
+    column = pl.col(f"_{family}_{part}")
+    if person and part == "c":
+        return pl.when(pl.col("_chosen") == family).then(column)
+    return column
 
 
 def _null() -> pl.Expr:
@@ -291,7 +343,7 @@ def _null() -> pl.Expr:
 def _email_stage(columns: Mapping[str, str], spec: Profile) -> list[pl.Expr]:
     out = []
     if k.EMAIL in columns:
-        canonical = email_canonical(pl.col(k.EMAIL))
+        canonical = pl.col("_email_lc")
         form = email_profile_form(canonical, spec.email)
         # A canonical email whose profile form is empty (e.g. "+tag@x.com") is unusable.
         out += [
@@ -344,7 +396,7 @@ def _combine(
 def _maid_stage(present: list[str], spec: Profile) -> list[pl.Expr]:
     if not present:
         return []
-    canon = {kind: maid_canonical(pl.col(kind)) for kind in present}
+    canon = {kind: pl.col(f"_maid_{kind}") for kind in present}
     usable = {kind: canon[kind].is_not_null() & (canon[kind] != ZERO_MAID) for kind in present}
     value: pl.Expr = _null()
     mtype: pl.Expr = _null()
@@ -353,12 +405,22 @@ def _maid_stage(present: list[str], spec: Profile) -> list[pl.Expr]:
         value = pl.when(usable[kind]).then(canon[kind]).otherwise(value)
         mtype = pl.when(usable[kind]).then(label).otherwise(mtype)
     any_zero = pl.any_horizontal([(canon[kind] == ZERO_MAID).fill_null(False) for kind in present])
-    return [
-        value.alias("_maid_c"),
-        mtype.alias("maid_type"),
-        any_zero.alias("_maid_zero"),
-        (value.str.to_uppercase() if spec.maid == "upper" else value).alias("_maid_form"),
-    ]
+    return [value.alias("_maid_c"), mtype.alias("maid_type"), any_zero.alias("_maid_zero")]
+
+
+def _first_stage(columns: Mapping[str, str], maids: list[str]) -> list[pl.Expr]:
+    """Per-column canonical values, computed once and referenced by later stages."""
+    out = [maid_canonical(pl.col(kind)).alias(f"_maid_{kind}") for kind in maids]
+    if k.EMAIL in columns:
+        out.append(email_canonical(pl.col(k.EMAIL)).alias("_email_lc"))
+    return out
+
+
+def _forms_stage(maids: list[str], spec: Profile) -> list[pl.Expr]:
+    if not maids:
+        return []
+    value = pl.col("_maid_c")
+    return [(value.str.to_uppercase() if spec.maid == "upper" else value).alias("_maid_form")]
 
 
 def _maid_combine(present: list[str], nodes: bool) -> list[pl.Expr]:

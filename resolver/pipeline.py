@@ -6,7 +6,8 @@ bounded by the chunk size whatever the file's size.
 
 Person rule until the identity graph links identifiers: a row's person is its
 highest-priority valid identifier (email, then phone, then MAID), and the person key is the
-first 16 bytes of that identifier's node key. A row is rejected only when it has no usable
+first 16 bytes of that identifier's node key, HMAC(K_node, family ":" sha256(canonical)).
+Only that one node key is computed per row. A row is rejected only when it has no usable
 identifier; its reject reason is then the first of its identifier errors (email, phone,
 MAID order), or "no_identifier" when every identifier cell was empty, or "invalid_action"
 for an action other than add/delete.
@@ -37,9 +38,6 @@ CHUNK_SCHEMA: dict[str, pl.DataType] = {
     "person_key": pl.Binary(),
     "person_id": pl.String(),
     "reject_reason": pl.String(),
-    "email_node": pl.Binary(),
-    "phone_node": pl.Binary(),
-    "maid_node": pl.Binary(),
     "email_sha256": pl.String(),
     "phone_sha256": pl.String(),
     "maid_sha256": pl.String(),
@@ -117,6 +115,8 @@ class Resolution:
             ignored_columns=list(columns.ignored),
         )
         self._persons: list[pl.Series] = []
+        self._node_key = keyring.node_hmac_key if keyring else ""
+        self._partner_key = keyring.partner_id_key(partner) if keyring and partner else b""
 
     def __enter__(self) -> Resolution:
         return self
@@ -173,36 +173,20 @@ class Resolution:
         assert self._keyring is not None
         assert self._partner is not None
         prepared = prepare(
-            raw, self._columns.identifiers, region=self._region, profile=self._profile
+            raw, self._columns.identifiers, region=self._region, profile=self._profile, person=True
         )
-        key = self._keyring.node_hmac_key
-        nodes = [
-            hex_to_binary(hmac_sha256_hex(pl.lit(f"{fam}:") + pl.col(f"{fam}_node"), key)).alias(
-                f"{fam}_node"
-            )
-            for fam in k.FAMILIES
-        ]
         extra = raw.select(_segments(self._columns), _action(self._columns))
-        frame = (
-            prepared.hstack(extra)
-            .with_columns(nodes)
-            .with_columns(
-                pl.coalesce(*(pl.col(f"{fam}_node") for fam in k.FAMILIES))
-                .bin.slice(0, 16)
-                .alias("person_key"),
-                pl.int_range(offset + 1, offset + len(raw) + 1, dtype=pl.UInt64).alias("row"),
-            )
-        )
-        frame = frame.with_columns(
+        node = pl.col("person_family") + ":" + pl.col("person_node")
+        person_key = hex_to_binary(hmac_sha256_hex(node, self._node_key).str.slice(0, 32))
+        frame = prepared.hstack(extra).with_columns(
             pl.when(pl.col("action") == INVALID_ACTION)
             .then(None)
-            .otherwise(pl.col("person_key"))
-            .alias("person_key")
+            .otherwise(person_key)
+            .alias("person_key"),
+            pl.int_range(offset + 1, offset + len(raw) + 1, dtype=pl.UInt64).alias("row"),
         )
         frame = frame.with_columns(_reject_reason(frame))
-        person_ids = encode_person_ids(
-            frame.get_column("person_key"), self._keyring.partner_id_key(self._partner)
-        )
+        person_ids = encode_person_ids(frame.get_column("person_key"), self._partner_key)
         frame = frame.with_columns(
             person_ids.alias("person_id"), pl.col("action").replace(INVALID_ACTION, None)
         )
