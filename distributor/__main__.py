@@ -1,0 +1,3 @@
+from distributor.cli import main
+
+main()

@@ -1,0 +1,91 @@
+"""Run the emulator: bind, print one JSON line describing it, serve until SIGINT/SIGTERM,
+then save the state (with --state)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import socket
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+import uvicorn
+
+from distributor.sandbox.app import Faults, Sandbox, build_app
+from distributor.sandbox.control import describe
+from distributor.sandbox.ratelimit import TokenLimiter
+from distributor.sandbox.state import SandboxState, UserBase
+
+
+def make_sandbox(
+    seed: int,
+    state_file: Path | None,
+    user_base_size: int,
+    per_second: int,
+    per_minute: int,
+    faults: Faults | None = None,
+) -> Sandbox:
+    state = SandboxState(seed, state_file)
+    return Sandbox(
+        state=state,
+        users=UserBase(user_base_size, state.seed),
+        limiter=TokenLimiter(per_second, per_minute),
+        faults=faults or Faults(),
+    )
+
+
+def serve(box: Sandbox, host: str, port: int) -> None:
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    bound = sock.getsockname()[1]
+    shown = f"[{host}]" if ":" in host else host
+    sys.stdout.write(orjson.dumps(describe(box, f"http://{shown}:{bound}")).decode() + "\n")
+    sys.stdout.flush()
+    config = uvicorn.Config(
+        build_app(box),
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=5,
+        limit_concurrency=4096,
+    )
+    server = _Server(config)
+
+    async def main() -> None:
+        saver = asyncio.create_task(_autosave(box))
+        try:
+            await server.serve(sockets=[sock])
+        finally:
+            saver.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await saver
+            box.state.save()
+
+    asyncio.run(main())
+
+
+class _Server(uvicorn.Server):
+    """uvicorn re-raises a caught SIGINT/SIGTERM after shutting down; the emulator instead
+    returns normally so it can save its state and exit with status 0."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        previous = {
+            sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)
+        }
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+async def _autosave(box: Sandbox, every: float = 5.0) -> None:
+    while True:
+        await asyncio.sleep(every)
+        if box.state.dirty:
+            box.state.save()
