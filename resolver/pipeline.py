@@ -15,6 +15,7 @@ for an action other than add/delete.
 
 from __future__ import annotations
 
+import gc
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
@@ -139,6 +140,10 @@ class Resolution:
                 if progress is not None:
                     progress(len(raw))
                 yield chunk
+                del chunk, raw
+                # Polars frames caught in reference cycles are only freed by the cycle
+                # collector; without this, memory grows with every chunk.
+                gc.collect()
         finally:
             self.close()
         self._finish(time.perf_counter() - started)
@@ -162,6 +167,8 @@ class Resolution:
                 if progress is not None:
                     progress(len(raw))
                 yield prepared.select(keep)
+                del prepared, raw
+                gc.collect()
         finally:
             self.close()
         self.report.seconds = time.perf_counter() - started

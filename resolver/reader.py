@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
+import pyarrow as pa
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from resolver.errors import InputError
@@ -127,7 +129,6 @@ def _text_source(path: Path, data: Path, max_line_bytes: int) -> Source:
     header = lines["header"]
     separator = _separator(path, header)
     headers = tuple(h.strip().strip('"') for h in header.split(separator))
-    _check_ragged(data, separator, len(headers), path)
     return Source(path, data, "csv", separator, headers)
 
 
@@ -155,7 +156,7 @@ def _line_stats(data: Path, max_line_bytes: int, path: Path) -> dict[str, str]:
         .alias("utf8"),
         pl.col("index").filter(pl.col("line").str.len_bytes() > max_line_bytes).min().alias("long"),
         pl.col("line").first().alias("header"),
-    ).collect()
+    ).collect(engine="streaming")
     row = first_bad.row(0, named=True)
     if row["utf8"] is not None:
         raise InputError("invalid_utf8", path, "the file is not valid UTF-8", line=row["utf8"])
@@ -203,31 +204,62 @@ def _check_ragged(data: Path, separator: str, expected: int, path: Path) -> None
 
 
 def read_chunks(source: Source, chunk_rows: int) -> Iterator[pl.DataFrame]:
-    """The file's data rows as String columns, in order, `chunk_rows` at a time."""
+    """The file's data rows as String columns, in order, `chunk_rows` at a time, streamed
+    (pyarrow's incremental CSV reader) so memory does not grow with the file."""
     if source.format == "parquet":
         yield from _parquet_chunks(source, chunk_rows)
         return
-    lazy = pl.scan_csv(
-        source.data,
-        separator=source.separator,
-        infer_schema=False,
-        encoding="utf8",
-        truncate_ragged_lines=False,
-        quote_char='"',
-        raise_if_empty=False,
-    )
-    rename = {
-        old: new
-        for old, new in zip(lazy.collect_schema().names(), source.headers, strict=False)
-        if old != new
-    }
     try:
-        yield from lazy.rename(rename).collect_batches(chunk_size=chunk_rows)
-    except pl.exceptions.ComputeError as exc:
-        code = "ragged_row" if "more fields" in str(exc) else "malformed_csv"
-        raise InputError(
-            code, source.path, "the CSV structure is malformed (unbalanced quotes or extra fields)"
-        ) from None
+        yield from _csv_chunks(source, chunk_rows)
+    except (pa.ArrowInvalid, UnicodeDecodeError):
+        raise _locate(source) from None
+
+
+def _csv_chunks(source: Source, chunk_rows: int) -> Iterator[pl.DataFrame]:
+    names = [f"c{i}" for i in range(len(source.headers))]
+    reader = pacsv.open_csv(
+        source.data,
+        read_options=pacsv.ReadOptions(
+            block_size=16 << 20, skip_rows=1, column_names=names, encoding="utf8"
+        ),
+        parse_options=pacsv.ParseOptions(
+            delimiter=source.separator, quote_char='"', double_quote=True, newlines_in_values=True
+        ),
+        convert_options=pacsv.ConvertOptions(
+            column_types=dict.fromkeys(names, pa.string()),
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    rename = dict(zip(names, source.headers, strict=True))
+    pending: list[pl.DataFrame] = []
+    size = 0
+    for batch in reader:
+        frame = pl.from_arrow(batch)
+        assert isinstance(frame, pl.DataFrame)
+        pending.append(frame.rename(rename))
+        size += len(frame)
+        while size >= chunk_rows:
+            whole = pl.concat(pending, rechunk=True)
+            yield whole.slice(0, chunk_rows)
+            rest = whole.slice(chunk_rows)
+            pending, size = ([rest] if len(rest) else []), len(rest)
+    if pending:
+        yield pl.concat(pending, rechunk=True)
+
+
+def _locate(source: Source) -> InputError:
+    """Find the first malformed row of a file the CSV parser refused (error path only: the
+    parser's own message may quote the row, so it is never shown)."""
+    try:
+        _check_ragged(source.data, source.separator, len(source.headers), source.path)
+    except InputError as exc:
+        return exc
+    return InputError(
+        "malformed_csv",
+        source.path,
+        "the CSV structure is malformed (unbalanced quotes or ragged rows)",
+    )
 
 
 def _parquet_chunks(source: Source, chunk_rows: int) -> Iterator[pl.DataFrame]:

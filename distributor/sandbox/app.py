@@ -493,10 +493,13 @@ def api_app(box: Sandbox) -> Any:
         faults = box.faults
         if faults.latency_ms:
             await asyncio.sleep(faults.latency_ms / 1000)
+        drop = bool(faults.drop_rate) and box.rng.random() < faults.drop_rate
+        # A dropped request is lost before or after it was applied, with equal odds.
+        drop_after = drop and box.rng.random() < 0.5
         if handler is None:
             response = envelope(box, 40002, f"Parameter error: unknown endpoint {path}")
             entry["code"] = 40002
-        elif faults.drop_rate and box.rng.random() < faults.drop_rate / 2:
+        elif drop and not drop_after:
             entry["code"] = "dropped"  # dropped before the request was applied
             box.log.append(entry)
             await _drop(send)
@@ -506,7 +509,7 @@ def api_app(box: Sandbox) -> Any:
             entry["code"] = 503
         else:
             response = await _handle(box, request, path, handler, entry)
-            if faults.drop_rate and box.rng.random() < faults.drop_rate / 2:
+            if drop_after:
                 entry["code"] = f"dropped-after-{entry['code']}"  # applied, answer lost
                 box.log.append(entry)
                 await _drop(send)
