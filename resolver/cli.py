@@ -13,6 +13,7 @@ import polars as pl
 from rich.console import Console
 
 from config import SettingsError
+from resolver import commands
 from resolver.errors import InputError
 from resolver.home import Home
 from resolver.keys import KeyError_, KeyRing
@@ -259,7 +260,7 @@ def demo(state: CliState, rows: int) -> None:
 
     home = state.home()
     home.initialize()
-    sample = home.inbox / "demo" / "sample.csv"
+    sample = home.root / "samples" / "sample.csv"
     write_sample(sample, rows)
     click.echo(f"wrote {rows:,} sample rows to {sample}")
     ctx = click.get_current_context()
@@ -271,6 +272,9 @@ def demo(state: CliState, rows: int) -> None:
         region=None,
         report_file=home.outbox / "demo" / "sample.report.json",
     )
+
+
+commands.register(main, pass_state)
 
 
 def run() -> None:  # pragma: no cover - console entry

@@ -1,0 +1,189 @@
+"""The store: immutable Parquet datasets under `<home>/store/`, queried in-process.
+
+store/staging/<file_id>/          parts of a file being processed (discarded on a crash)
+store/ingest/<partner>/<file_id>/ the committed parts of one file:
+    members-<n>.parquet           person_key, segments, action (pseudonymous only)
+    keys-<n>.bin                  the destination match keys of those rows: a Parquet file
+                                  sealed with AES-256-GCM under the partner's data key
+store/segments/f<file_id>-<n>.parquet   a segment version's members (sorted person keys),
+                                        written by the file that made the version
+
+Every file is written tmp → fsync → rename and never changed afterwards. A dataset counts
+only once the control database says so (a committed file, a segment_versions row): that
+table is the manifest, so a crash can leave orphans, never a torn or half-counted dataset,
+and `sweep` removes the orphans.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+from pathlib import Path
+
+import polars as pl
+import pyarrow.parquet as pq
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from resolver.errors import StoreError
+from resolver.hashing import hex_to_binary
+from resolver.output import atomic_file, fsync_dir
+
+MEMBER_COLUMNS = ["person_key", "segments", "action"]
+MATCH_KEY_COLUMNS = ["email_sha256", "phone_sha256", "maid_sha256"]
+KEYS_SCHEMA: dict[str, pl.DataType] = {
+    "person_key": pl.Binary(),
+    "email_sha256": pl.String(),
+    "phone_sha256": pl.String(),
+    "maid_sha256": pl.String(),
+    "maid_type": pl.String(),
+}
+SEGMENT_SCHEMA: dict[str, pl.DataType] = {"person_key": pl.Binary()}
+
+
+def _parquet_bytes(frame: pl.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer, compression="zstd")
+    return buffer.getvalue()
+
+
+def seal(frame: pl.DataFrame, key: bytes, label: str) -> bytes:
+    """A frame as an AES-256-GCM sealed Parquet blob: 12-byte nonce ‖ ciphertext ‖ tag.
+    `label` is bound as associated data, so a blob cannot be moved to another file."""
+    nonce = os.urandom(12)
+    return nonce + AESGCM(key).encrypt(nonce, _parquet_bytes(frame), label.encode())
+
+
+def unseal(blob: bytes, key: bytes, label: str) -> pl.DataFrame:
+    try:
+        plain = AESGCM(key).decrypt(blob[:12], blob[12:], label.encode())
+    except InvalidTag:
+        raise StoreError(f"a sealed match-key part failed authentication ({label})") from None
+    return pl.read_parquet(io.BytesIO(plain))
+
+
+class Store:
+    """Paths and readers of the datasets. Writers are used by the inbox only."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    # -- layout ---------------------------------------------------------------------
+
+    def staging(self, file_id: int) -> Path:
+        return self.root / "staging" / str(file_id)
+
+    def ingest(self, partner: str, file_id: int) -> Path:
+        return self.root / "ingest" / partner / str(file_id)
+
+    @staticmethod
+    def snapshot_name(file_id: int, n: int) -> str:
+        return f"segments/f{file_id}-{n:04d}.parquet"
+
+    # -- writing a file's parts -----------------------------------------------------
+
+    def write_part(self, folder: Path, n: int, chunk: pl.DataFrame, key: bytes, label: str) -> None:
+        """Stage one resolved chunk: its memberships and its sealed match keys (rows with
+        a person only)."""
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        rows = chunk.filter(pl.col("person_key").is_not_null())
+        with atomic_file(folder / f"members-{n:05d}.parquet") as handle:
+            handle.write(_parquet_bytes(rows.select(MEMBER_COLUMNS)))
+        keys = rows.select(
+            "person_key",
+            *(hex_to_binary(pl.col(c)).alias(c) for c in MATCH_KEY_COLUMNS),
+            "maid_type",
+        )
+        with atomic_file(folder / f"keys-{n:05d}.bin") as handle:
+            handle.write(seal(keys, key, f"{label}/{n}"))
+
+    def publish(self, partner: str, file_id: int) -> Path:
+        """Move a file's staged parts into the ingest area (idempotent)."""
+        target = self.ingest(partner, file_id)
+        staged = self.staging(file_id)
+        if staged.exists():
+            target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if target.exists():
+                shutil.rmtree(target)
+            os.replace(staged, target)
+            fsync_dir(target.parent)
+        if not target.exists():
+            raise StoreError(f"the parts of file {file_id} are missing from the store")
+        return target
+
+    def discard(self, partner: str, file_id: int) -> None:
+        for folder in (self.staging(file_id), self.ingest(partner, file_id)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def write_snapshot(self, name: str, members: pl.Series) -> None:
+        frame = members.rename("person_key").unique().sort().to_frame()
+        path = self.root / name
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with atomic_file(path) as handle:
+            handle.write(_parquet_bytes(frame))
+
+    # -- reading --------------------------------------------------------------------
+
+    def memberships(self, partner: str, file_id: int) -> pl.LazyFrame:
+        """(person_key, segment, action) of a committed file, one row per membership."""
+        parts = sorted(self.ingest(partner, file_id).glob("members-*.parquet"))
+        if not parts:
+            return pl.LazyFrame(schema={"person_key": pl.Binary(), "segments": pl.List(pl.String)})
+        return pl.scan_parquet(parts)
+
+    def members(self, name: str | None) -> pl.Series:
+        """The members of a segment version from its snapshot (None: no version yet)."""
+        if name is None:
+            return pl.Series("person_key", [], dtype=pl.Binary())
+        try:
+            return pl.read_parquet(self.root / name).get_column("person_key")
+        except (OSError, pl.exceptions.ComputeError) as exc:
+            raise StoreError(f"segment snapshot {name} is unreadable") from exc
+
+    def match_keys(self, partner: str, file_ids: list[int], key: bytes) -> pl.DataFrame:
+        """The latest match keys per person across the given committed files (decrypted;
+        for the distributor only, never written anywhere)."""
+        frames = []
+        for order, file_id in enumerate(file_ids):
+            folder = self.ingest(partner, file_id)
+            for part in sorted(folder.glob("keys-*.bin")):
+                n = int(part.stem.split("-")[1])
+                frame = unseal(part.read_bytes(), key, f"{partner}/{file_id}/{n}")
+                frames.append(frame.with_columns(pl.lit(order, pl.Int64).alias("_order")))
+        if not frames:
+            return pl.DataFrame(schema=KEYS_SCHEMA)
+        stacked = pl.concat(frames).sort("_order", maintain_order=True)
+        latest = stacked.group_by("person_key", maintain_order=True).agg(
+            pl.col(c).drop_nulls().last() for c in [*MATCH_KEY_COLUMNS, "maid_type"]
+        )
+        return latest.with_columns(pl.col(c).bin.encode("hex") for c in MATCH_KEY_COLUMNS)
+
+    def sweep(self, live_files: set[int]) -> int:
+        """Remove staging folders of files no longer in flight and temp files left by a
+        crash. Returns how many entries were removed."""
+        removed = 0
+        staging = self.root / "staging"
+        if staging.exists():
+            for folder in staging.iterdir():
+                if not folder.name.isdigit() or int(folder.name) not in live_files:
+                    shutil.rmtree(folder, ignore_errors=True)
+                    removed += 1
+        removed += remove_temp_files(self.root)
+        return removed
+
+
+def remove_temp_files(root: Path) -> int:
+    """Delete the `.NAME.tmp-PID` files atomic writes leave when killed."""
+    removed = 0
+    if not root.exists():
+        return 0
+    for path in root.rglob(".*.tmp-*"):
+        if path.is_file() and not path.is_symlink():
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def parquet_rows(path: Path) -> int:
+    return int(pq.read_metadata(path).num_rows)
