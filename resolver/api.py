@@ -1,7 +1,7 @@
 """The resolver's public API for segments: what the distributor reads.
 
     segments = Segments(home)
-    segments.list()                      -> [SegmentInfo]
+    segments.all()                       -> [SegmentInfo]
     segments.get("Sports fans")          -> SegmentInfo (names match ignoring case/spacing)
     segments.versions("Sports fans")     -> [VersionInfo]: members, added, removed, file
     segments.members("Sports fans")      -> person_key + the destination match keys
@@ -76,7 +76,7 @@ class Segments:
             record.name, record.partner, record.version, record.members, source, record.updated
         )
 
-    def list(self, partner: str | None = None) -> list[SegmentInfo]:
+    def all(self, partner: str | None = None) -> list[SegmentInfo]:
         return [self._info(record) for record in self.control.segments(partner)]
 
     def get(self, name: str) -> SegmentInfo:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -44,7 +44,9 @@ def add_partner(home: Home, name: str, region: str) -> bool:
         control.close()
 
 
-def register(main: click.Group, pass_state: Any) -> None:
+def register(
+    main: click.Group, pass_state: Callable[[Callable[..., None]], Callable[..., None]]
+) -> None:
     @main.group()
     def partners() -> None:
         """Partners who drop files into inbox/<partner>/."""
@@ -164,7 +166,7 @@ def status_data(home: Home) -> dict[str, Any]:
                 "members": s.members,
                 "copy_of": s.copy_of,
             }
-            for s in segments.list()
+            for s in segments.all()
         ]
     seconds = float(recent["seconds"] or 0.0)
     return {
