@@ -117,7 +117,13 @@ def snapshot(home: Home) -> dict[str, Any]:
     with Segments(home) as api:
         for info in api.all():
             segments[info.name] = [
-                (v.version, v.members, v.added, v.removed, sorted(api.person_keys(info.name, v.version).to_list()))
+                (
+                    v.version,
+                    v.members,
+                    v.added,
+                    v.removed,
+                    sorted(api.person_keys(info.name, v.version).to_list()),
+                )
                 for v in api.versions(info.name)
             ]
     control = control_for(home)

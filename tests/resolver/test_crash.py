@@ -35,7 +35,12 @@ def workload(home: Home) -> None:
     drop(home, "acme", "01-base.csv", first)
     drop(home, "acme", "02-refresh.csv", csv_text(people(300, 2000, "sports")))
     drop(home, "acme", "03-again.csv.gz", gz(first))
-    drop(home, "acme", "optout/04-stop.csv", csv_text([{"email": f"person{n}@example.com"} for n in range(400, 450)]))
+    drop(
+        home,
+        "acme",
+        "optout/04-stop.csv",
+        csv_text([{"email": f"person{n}@example.com"} for n in range(400, 450)]),
+    )
     drop(home, "zenith", "z.csv", csv_text(people(5000, 1500, "gamers")))
 
 

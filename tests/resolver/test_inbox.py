@@ -44,7 +44,12 @@ def run_once(home: Home) -> dict[str, int]:
 
 
 def test_file_is_resolved_published_and_purged(acme: Home) -> None:
-    drop(acme, "acme", "first.csv", csv_text(people(0, 50) + [{"email": "=cmd()", "phone": "", "segments": "sports"}]))
+    drop(
+        acme,
+        "acme",
+        "first.csv",
+        csv_text([*people(0, 50), {"email": "=cmd()", "phone": "", "segments": "sports"}]),
+    )
     assert run_once(acme) == {"purged": 1}
     resolved = acme.outbox / "acme" / "first.csv.resolved.csv"
     frame = pl.read_csv(resolved, infer_schema=False)
@@ -52,7 +57,8 @@ def test_file_is_resolved_published_and_purged(acme: Home) -> None:
     assert frame.height == 51
     assert frame.filter(pl.col("reject_reason").is_not_null()).height == 1
     report = json.loads((acme.outbox / "acme" / "first.csv.report.json").read_text())
-    assert report["rows"] == 51 and report["rejected"] == 1
+    assert report["rows"] == 51
+    assert report["rejected"] == 1
     assert not (acme.inbox / "acme" / "first.csv").exists()
     assert not (acme.inbox / "acme" / "first.csv.done").exists()
     assert leftovers(acme) == []
@@ -137,7 +143,12 @@ def test_incremental_sidecar_and_optout(acme: Home) -> None:
         assert segments.get("news").members == 28 - 4
         assert segments.get("sports").members == 26
         # A later file adds one of them back.
-    drop(acme, "acme", "again.csv", csv_text(people(10, 1, "sports") + people(0, 30, "sports")[:10] + people(14, 16, "sports")))
+    drop(
+        acme,
+        "acme",
+        "again.csv",
+        csv_text(people(10, 1, "sports") + people(0, 30, "sports")[:10] + people(14, 16, "sports")),
+    )
     run_once(acme)
     with Segments(acme) as segments:
         assert segments.get("sports").members == 27
@@ -155,7 +166,8 @@ def test_segment_names_are_unique_across_partners(acme: Home) -> None:
         with pytest.raises(SegmentError, match="already taken"):
             segments.copy("sports fans", "SPORTS FANS")
         copy = segments.copy("sports fans", "Sports fans (EU account)")
-        assert copy.members == 10 and copy.copy_of == "Sports Fans"
+        assert copy.members == 10
+        assert copy.copy_of == "Sports Fans"
     drop(acme, "acme", "b.csv", csv_text(people(5, 10, "Sports Fans")))
     run_once(acme)
     with Segments(acme) as segments:
@@ -167,7 +179,8 @@ def test_cli_partners_status_and_serve(acme: Home) -> None:
     runner = CliRunner()
     env = {"TESSERA_HOME": str(acme.root), "TESSERA_INBOX__STABLE_SECONDS": "0"}
     result = runner.invoke(main, ["partners", "add", "Bad Name"], env=env)
-    assert result.exit_code != 0 and "lowercase" in result.output
+    assert result.exit_code != 0
+    assert "lowercase" in result.output
     result = runner.invoke(main, ["partners", "add", "globex", "--region", "GB"], env=env)
     assert result.exit_code == 0, result.output
     assert oct((acme.inbox / "globex").stat().st_mode & 0o777) == "0o700"
@@ -183,9 +196,11 @@ def test_cli_partners_status_and_serve(acme: Home) -> None:
     assert data["quarantined"][0]["code"] == "invalid_utf8"
     assert data["segments"][0]["members"] == 20
     result = runner.invoke(main, ["status"], env=env)
-    assert "Quarantine" in result.output and "invalid_utf8" in result.output
+    assert "Quarantine" in result.output
+    assert "invalid_utf8" in result.output
     result = runner.invoke(main, ["partners", "list"], env=env)
-    assert "globex" in result.output and "GB" in result.output
+    assert "globex" in result.output
+    assert "GB" in result.output
 
 
 def test_serve_stops_cleanly_on_sigterm(acme: Home) -> None:
@@ -225,10 +240,9 @@ def test_one_serve_per_home(acme: Home) -> None:
             drop(acme, "acme", "x.csv", csv_text(people(0, 3)))
             assert time.monotonic() < deadline
             time.sleep(0.2)
-        result = CliRunner().invoke(
-            main, ["serve", "--once"], env={"TESSERA_HOME": str(acme.root)}
-        )
-        assert result.exit_code != 0 and "another" in result.output
+        result = CliRunner().invoke(main, ["serve", "--once"], env={"TESSERA_HOME": str(acme.root)})
+        assert result.exit_code != 0
+        assert "another" in result.output
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
