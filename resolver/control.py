@@ -33,7 +33,7 @@ CREATE TABLE IF NOT EXISTS files (
     partner TEXT NOT NULL,
     name TEXT NOT NULL,
     kind TEXT NOT NULL,                -- "data" | "optout"
-    work_name TEXT NOT NULL,
+    work_name TEXT NOT NULL,           -- path in the inbox, as hex of its bytes
     state TEXT NOT NULL,
     size INTEGER NOT NULL,
     content_mac TEXT,                  -- keyed digest of the decompressed content

@@ -75,6 +75,11 @@ def refusal(name: str, info: os.stat_result) -> tuple[str, str] | None:
     return None
 
 
+def display_name(name: str) -> str:
+    """A name as text that can be stored and shown (undecodable bytes as \\xNN)."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def _name_ok(name: str) -> bool:
     if len(name.encode("utf-8", "surrogateescape")) > 200 or name.startswith("-"):
         return False
@@ -144,9 +149,9 @@ class Inbox:
         has_sidecar = sidecar.is_file() and not sidecar.is_symlink()
         file_id = self.control.claim(
             entry.partner,
-            entry.name,
+            display_name(entry.name),
             entry.kind,
-            str(entry.path.relative_to(self.home.inbox)),
+            os.fsencode(entry.path.relative_to(self.home.inbox)).hex(),
             size,
             "sidecar.toml" if has_sidecar else None,
         )
@@ -167,7 +172,7 @@ class Inbox:
         """After a crash between recording a claim and the rename: redo the rename."""
         work = self.home.work / partner / str(file_id)
         src = work / "src"
-        original = self.home.inbox / inbox_name
+        original = self.home.inbox / os.fsdecode(bytes.fromhex(inbox_name))
         if not src.exists() and not src.is_symlink() and os.path.lexists(original):
             work.mkdir(parents=True, exist_ok=True, mode=0o700)
             os.replace(original, src)

@@ -104,6 +104,17 @@ class Ingest:
                 rec = self._purge(rec)
         except (InputError, SegmentError) as exc:
             return self.quarantine(rec, _error(exc, rec.name))
+        except (Abandoned, OSError):
+            raise  # stop, or a system fault (disk full...): the file resumes at next start
+        except Exception as exc:  # a file we fail to handle must not stall the others
+            error = {
+                "code": "internal_error",
+                "file": rec.name,
+                "line": None,
+                "column": None,
+                "message": f"unexpected {type(exc).__name__} while processing; please report it",
+            }
+            return self.quarantine(rec, error)
         row = self.control.db.execute("SELECT rows FROM files WHERE id = ?", (rec.id,)).fetchone()
         return Outcome(
             rec.id,
