@@ -22,6 +22,7 @@ from distributor.destinations.base import (
     DestinationError,
     TransientError,
 )
+from distributor.destinations.ratelimit import SlidingWindows
 
 AUTH_CODES = {40104, 40105, 40001, 40101, 40110}
 TRANSIENT_CODES = {40100, 50000, 50002}
@@ -65,8 +66,15 @@ def _raise_for(endpoint: str, status: int, body: Any) -> Any:
 class TikTokApi:
     """Endpoints that need no advertiser context: OAuth code exchange and token checks."""
 
-    def __init__(self, base_url: str, timeout: float = 30.0, connections: int = 16) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        timeout: float = 30.0,
+        connections: int = 16,
+        limiter: SlidingWindows | None = None,
+    ) -> None:
         self.http = _client(base_url, timeout, connections)
+        self.limiter = limiter
 
     async def call(
         self,
@@ -78,6 +86,8 @@ class TikTokApi:
     ) -> Any:
         headers = {"Access-Token": token} if token else {}
         content = orjson.dumps(body) if body is not None else None
+        if self.limiter is not None and token:
+            await self.limiter.acquire()
         try:
             response = await self.http.request(
                 method, endpoint, content=content, params=params, headers=headers
@@ -130,10 +140,12 @@ class TikTokDestination(TikTokApi):
         timeout: float = 30.0,
         connections: int = 16,
     ) -> None:
-        super().__init__(base_url, timeout, connections)
+        caps = capabilities or Capabilities()
+        limiter = SlidingWindows(caps.requests_per_second, caps.requests_per_minute)
+        super().__init__(base_url, timeout, connections, limiter)
         self.advertiser_id = advertiser_id
         self._token = token
-        self.capabilities = capabilities or Capabilities()
+        self.capabilities = caps
 
     def __repr__(self) -> str:
         return f"TikTokDestination(advertiser_id={self.advertiser_id!r}, token='***')"
