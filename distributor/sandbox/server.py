@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import signal
 import socket
 import sys
@@ -46,6 +47,10 @@ def serve(box: Sandbox, host: str, port: int) -> None:
     shown = f"[{host}]" if ":" in host else host
     sys.stdout.write(orjson.dumps(describe(box, f"http://{shown}:{bound}")).decode() + "\n")
     sys.stdout.flush()
+    # Each 10,000-user request allocates ~30k containers; with the default thresholds the
+    # cycle collector would run several times per request over the whole (large) state.
+    gc.freeze()
+    gc.set_threshold(200_000, 50, 1000)
     config = uvicorn.Config(
         build_app(box),
         log_level="warning",
