@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -77,3 +78,94 @@ def sandbox(
         faults=Faults(latency_ms=latency_ms, error_rate_5xx=error_rate, drop_rate=drop_rate),
     )
     serve(box, conf["host"] if host is None else host, conf["port"] if port is None else port)
+
+
+# -- accounts ---------------------------------------------------------------------------
+
+
+@main.group()
+def accounts() -> None:
+    """Ad accounts: add, list, remove, check."""
+
+
+def _fail(message: str) -> NoReturn:
+    raise click.ClickException(message)
+
+
+@accounts.command("add")
+@click.argument("platform", type=click.Choice(["tiktok"]))
+@click.option("--advertiser-id", required=True, help="The 19-digit TikTok advertiser ID.")
+@click.option("--name", required=True, help="A name for this account (1-149 characters).")
+@click.option("--token-env", metavar="VAR", help="Environment variable holding the token.")
+@click.option("--auth-code", metavar="CODE", help="OAuth auth code to exchange for a token.")
+@click.pass_context
+def accounts_add(
+    ctx: click.Context,
+    platform: str,
+    advertiser_id: str,
+    name: str,
+    token_env: str | None,
+    auth_code: str | None,
+) -> None:
+    """Add an ad account (or re-authorize one: same name and advertiser ID).
+
+    The token comes from --token-env VAR (never from the command line) or from an OAuth
+    --auth-code exchanged with the app id ([tiktok] app_id) and TESSERA_TIKTOK__APP_SECRET.
+    The token must have the Admin or Operator role on the advertiser."""
+    import asyncio
+
+    from distributor.accounts import add_account
+
+    if (token_env is None) == (auth_code is None):
+        _fail("give exactly one of --token-env VAR or --auth-code CODE")
+    try:
+        line = asyncio.run(
+            add_account(ctx.obj, platform, advertiser_id, name, token_env, auth_code)
+        )
+    except ValueError as exc:
+        _fail(str(exc))
+    click.echo(line)
+
+
+@accounts.command("list")
+@click.pass_context
+def accounts_list(ctx: click.Context) -> None:
+    """List ad accounts (tokens masked)."""
+    from distributor.accounts import account_rows
+    from distributor.report import print_table
+
+    print_table(
+        "Ad accounts",
+        ["name", "platform", "advertiser id", "role", "token", "checked"],
+        account_rows(ctx.obj),
+    )
+
+
+@accounts.command("remove")
+@click.argument("name")
+@click.pass_context
+def accounts_remove(ctx: click.Context, name: str) -> None:
+    """Remove an ad account and its stored token."""
+    from distributor.accounts import remove_account
+
+    try:
+        remove_account(ctx.obj, name)
+    except ValueError as exc:
+        _fail(str(exc))
+    click.echo(f"removed account {name}")
+
+
+@accounts.command("check")
+@click.argument("name", required=False)
+@click.pass_context
+def accounts_check(ctx: click.Context, name: str | None) -> None:
+    """Check that stored tokens still work and may manage audiences."""
+    import asyncio
+
+    from distributor.accounts import check_accounts
+
+    results = asyncio.run(check_accounts(ctx.obj, name))
+    for line, ok in results:
+        click.echo(line, err=not ok)
+    if not all(ok for _, ok in results):
+        ctx.exit(1)

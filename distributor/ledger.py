@@ -341,6 +341,12 @@ class Ledger:
         path.unlink(missing_ok=True)
         return Distribution(**{**distribution.__dict__, "snapshot": name})
 
+    def errored_ranges(self, run_id: int) -> list[tuple[int, int]]:
+        rows = self.db.execute(
+            "SELECT start, end FROM batches WHERE run_id = ? AND state = 'errored'", (run_id,)
+        )
+        return [(int(r["start"]), int(r["end"])) for r in rows]
+
     def save_metrics(self, run_id: int, metrics: dict[str, Any]) -> None:
         with self.tx() as db:
             db.execute("UPDATE runs SET metrics = ? WHERE id = ?", (json.dumps(metrics), run_id))

@@ -1,0 +1,43 @@
+"""Tables for the terminal (rich) and JSON for machines."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+STATUS_COLUMNS = (
+    "segment",
+    "account",
+    "audience_id",
+    "status",
+    "entered",
+    "synced",
+    "not_synced",
+    "pending",
+    "errored",
+    "cover_num",
+)
+
+
+def print_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    table = Table(title=title)
+    for header in headers:
+        table.add_column(header, no_wrap=True)
+    for row in rows:
+        table.add_row(*["" if v is None else str(v) for v in row])
+    console = Console()
+    if not console.is_terminal:  # pipes and tests: never wrap rows
+        console = Console(width=240)
+    console.print(table)
+
+
+def print_reports(reports: Sequence[dict[str, Any]]) -> None:
+    """RunReport dicts (or `Ledger.last_runs` metrics) as the status table."""
+    print_table(
+        "Distributions",
+        STATUS_COLUMNS,
+        [[r.get(c) for c in STATUS_COLUMNS] for r in reports],
+    )

@@ -1,0 +1,333 @@
+"""Entry points for distribution: `distribute` (create the audience if needed, upload)
+and `sync` (bring an existing distribution up to the segment's members). Both plan
+against the ledger's record of what the destination holds, execute, fold the outcome
+back into the ledger, and return a RunReport."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from config import Settings, load_settings
+from distributor.destinations.base import AuthError, Capabilities
+from distributor.destinations.tiktok import TikTokDestination
+from distributor.executor import REAUTHORIZE, ExecConfig, Executor
+from distributor.ledger import HELD_SCHEMA, TOKEN_PURPOSE, Distribution, Ledger
+from distributor.plan import ID_COLS, KEY, Plan, current_from_members, plan_long, to_long
+from distributor.rules import (
+    RuleError,
+    audience_name,
+    check_audience_cap,
+    check_audience_name,
+    check_one_account,
+)
+from resolver import Home
+
+SECRET_ENV = "TESSERA_TIKTOK__APP_SECRET"  # noqa: S105 (a variable name)
+
+
+@dataclass(frozen=True)
+class RunReport:
+    segment: str
+    account: str
+    audience_id: str | None
+    audience_name: str
+    status: str  # done | dry-run | stopped
+    entered: int
+    synced: int
+    not_synced: int
+    pending: int
+    errored: int
+    cover_num: int
+    deletes: int
+    adds: int
+    batches: int
+    requests: int = 0
+    message: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class RunStopped(AuthError):
+    """The account's token stopped working mid-run; `report` holds the partial metrics."""
+
+    def __init__(self, message: str, report: RunReport) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+def open_home(root: str | Path | None = None) -> Home:
+    """The home with its settings. TESSERA_TIKTOK__APP_SECRET is a secret read with
+    Settings.secret, not a setting, so it is kept out of the settings' environment layer."""
+    environ = {k: v for k, v in os.environ.items() if k != SECRET_ENV}
+    settings = load_settings(root, environ=environ)
+    return Home(root=settings.home, settings=settings)
+
+
+def open_ledger(home: Home) -> Ledger:
+    home.state.mkdir(parents=True, exist_ok=True)
+    return Ledger(home.state, home.keyring().subkey(TOKEN_PURPOSE))
+
+
+def capabilities(settings: Settings) -> Capabilities:
+    tiktok = settings.section("tiktok")
+    return Capabilities(
+        max_batch=min(10_000, int(settings.get("distributor.batch_size"))),
+        requests_per_second=int(tiktok["requests_per_second"]),
+        requests_per_minute=int(tiktok["requests_per_minute"]),
+        max_audiences=int(tiktok["max_audiences"]),
+        max_name_length=int(tiktok["max_name_length"]),
+    )
+
+
+def destination(settings: Settings, advertiser_id: str, token: str) -> TikTokDestination:
+    section = settings.section("distributor")
+    return TikTokDestination(
+        str(settings.get("tiktok.api_base_url")),
+        advertiser_id,
+        token,
+        capabilities(settings),
+        timeout=float(section["request_timeout_seconds"]),
+        connections=int(section["concurrency"]),
+    )
+
+
+def distribute(
+    home: Home,
+    settings: Settings,
+    segment_name: str,
+    members: pl.DataFrame,
+    account: str,
+    dry_run: bool = False,
+    progress: bool = False,
+) -> RunReport:
+    """Send a segment to an ad account, creating its audience on first use."""
+    return asyncio.run(_run(home, settings, segment_name, members, account, dry_run, progress))
+
+
+def sync(
+    home: Home,
+    settings: Settings,
+    segment_name: str,
+    members: pl.DataFrame,
+    dry_run: bool = False,
+    progress: bool = False,
+) -> RunReport:
+    """Bring the segment's distribution up to `members` (record sync)."""
+    ledger = open_ledger(home)
+    try:
+        found = ledger.distributions(segment_name)
+        names = {a.id: a.name for a in ledger.accounts()}
+    finally:
+        ledger.close()
+    if not found:
+        raise RuleError(
+            f"segment {segment_name!r} is not distributed yet:"
+            f" `distributor distribute {segment_name} --account NAME`"
+        )
+    account = names[found[0].account_id]
+    return asyncio.run(_run(home, settings, segment_name, members, account, dry_run, progress))
+
+
+async def _run(
+    home: Home,
+    settings: Settings,
+    segment: str,
+    members: pl.DataFrame,
+    account_name: str,
+    dry_run: bool,
+    progress: bool,
+) -> RunReport:
+    ledger = open_ledger(home)
+    try:
+        account = ledger.account(account_name)
+        if account is None:
+            raise RuleError(
+                f"no ad account named {account_name!r}: add it with `distributor accounts add`"
+            )
+        accounts = {a.id: a.name for a in ledger.accounts()}
+        found = ledger.distributions(segment)
+        check_one_account(segment, account_name, [accounts[d.account_id] for d in found])
+        caps = capabilities(settings)
+        dist = next((d for d in found if d.account_id == account.id), None)
+        name = dist.audience_name if dist else audience_name(segment, caps.max_name_length)
+        current = current_from_members(members)
+        if dist is not None:
+            for run_id in ledger.unfolded_runs(dist.id):
+                dist = ledger.fold(dist, run_id)
+        held = ledger.held(dist) if dist is not None else None
+        result = plan_long(
+            held if held is not None else ledger.held(_blank()), to_long(current), caps.max_batch
+        )
+        if dry_run:
+            return _report(segment, account_name, dist, name, "dry-run", current, held, result)
+        dest = destination(settings, account.advertiser_id, ledger.token(account_name))
+        try:
+            return await _execute(
+                ledger,
+                dest,
+                settings,
+                segment,
+                account_name,
+                account.id,
+                dist,
+                name,
+                current,
+                result,
+                progress,
+            )
+        finally:
+            await dest.aclose()
+    finally:
+        ledger.close()
+
+
+def _blank() -> Distribution:
+    return Distribution(0, "", 0, None, "", "new", None)
+
+
+async def _ensure_audience(
+    ledger: Ledger,
+    dest: TikTokDestination,
+    segment: str,
+    account_name: str,
+    account_id: int,
+    dist: Distribution | None,
+    name: str,
+) -> Distribution:
+    if dist is not None and dist.audience_id is not None:
+        return dist
+    existing = await dest.list_audiences()
+    if dist is not None:  # a crash between create and record: adopt the audience by name
+        adopted = next((a for a in existing if a.name == name), None)
+        if adopted is not None:
+            ledger.set_audience(dist.id, adopted.audience_id)
+            return _reload(ledger, segment, account_id)
+    check_audience_cap(account_name, len(existing), dest.capabilities.max_audiences)
+    check_audience_name(name, account_name, [a.name for a in existing])
+    dist_id = dist.id if dist else ledger.create_distribution(segment, account_id, name)
+    ledger.set_audience(dist_id, await dest.create_audience(name))
+    return _reload(ledger, segment, account_id)
+
+
+def _reload(ledger: Ledger, segment: str, account_id: int) -> Distribution:
+    return next(d for d in ledger.distributions(segment) if d.account_id == account_id)
+
+
+async def _execute(
+    ledger: Ledger,
+    dest: TikTokDestination,
+    settings: Settings,
+    segment: str,
+    account_name: str,
+    account_id: int,
+    dist: Distribution | None,
+    name: str,
+    current: pl.DataFrame,
+    result: Plan,
+    progress: bool,
+) -> RunReport:
+    try:
+        dist = await _ensure_audience(ledger, dest, segment, account_name, account_id, dist, name)
+    except AuthError as exc:
+        raise AuthError(f"{account_name}: {exc}; {REAUTHORIZE}", exc.code) from None
+    assert dist.audience_id is not None
+    run_id = ledger.start_run(dist.id, result)
+    executor = Executor(dest, ledger, ExecConfig.from_settings(settings.section("distributor")))
+    outcome = await executor.run(result, dist.audience_id, run_id, progress)
+    errored_ids = _errored_ids(result, ledger.errored_ranges(run_id))
+    status = "stopped" if outcome.stopped else "done"
+    message = f"{account_name}: {outcome.stopped}; {REAUTHORIZE}" if outcome.stopped else None
+    ledger.finish_run(run_id, status, message)
+    dist = ledger.fold(dist, run_id)
+    cover = 0
+    if outcome.stopped is None:
+        try:
+            cover = (await dest.get_audience(dist.audience_id or "")).cover_num
+        except Exception:
+            cover = 0
+    report = _report(
+        segment,
+        account_name,
+        dist,
+        name,
+        status,
+        current,
+        ledger.held(dist),
+        result,
+        errored_ids,
+        cover,
+        outcome.requests,
+        message,
+    )
+    ledger.save_metrics(run_id, report.to_dict())
+    if outcome.stopped is not None:
+        raise RunStopped(message or "stopped", report)
+    return report
+
+
+def _errored_ids(result: Plan, ranges: list[tuple[int, int]]) -> pl.DataFrame:
+    parts = [result.rows.slice(start, end - start) for start, end in ranges]
+    if not parts:
+        return to_long(result.rows.clear())
+    return to_long(pl.concat(parts))
+
+
+def _report(
+    segment: str,
+    account: str,
+    dist: Distribution | None,
+    name: str,
+    status: str,
+    current: pl.DataFrame,
+    held: pl.DataFrame | None,
+    result: Plan,
+    errored_ids: pl.DataFrame | None = None,
+    cover: int = 0,
+    requests: int = 0,
+    message: str | None = None,
+) -> RunReport:
+    has_id = pl.any_horizontal([pl.col(c).is_not_null() for c in ID_COLS])
+    persons = current.select(KEY).unique().height
+    accepted = current.filter(has_id)
+    long = to_long(accepted)
+    keys = ["id_type", "id"]
+    held = held if held is not None else pl.DataFrame(schema=HELD_SCHEMA)
+    definite = held.filter(~pl.col("uncertain")).select(keys).unique()
+    bad = errored_ids.select(keys).unique() if errored_ids is not None else definite.clear()
+    per_person = (
+        long.join(definite.with_columns(pl.lit(True).alias("_held")), on=keys, how="left")
+        .join(bad.with_columns(pl.lit(True).alias("_bad")), on=keys, how="left")
+        .group_by(KEY)
+        .agg(
+            pl.col("_held").fill_null(False).all().alias("synced"),
+            pl.col("_bad").fill_null(False).any().alias("bad"),
+        )
+    )
+    with_ids = accepted.select(KEY).unique().height
+    synced = int(per_person["synced"].sum())
+    errored = int(per_person.filter(~pl.col("synced") & pl.col("bad")).height)
+    return RunReport(
+        segment=segment,
+        account=account,
+        audience_id=dist.audience_id if dist else None,
+        audience_name=name,
+        status=status,
+        entered=persons,
+        synced=synced,
+        not_synced=persons - with_ids,
+        pending=with_ids - synced - errored,
+        errored=errored,
+        cover_num=cover,
+        deletes=result.count("delete"),
+        adds=result.count("add"),
+        batches=len(result.batches),
+        requests=requests,
+        message=message,
+    )

@@ -1,0 +1,88 @@
+"""Shared helpers for distributor tests: a home wired to a running emulator, members."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+from click.testing import CliRunner, Result
+
+from distributor.cli import main
+from distributor.sandbox.testing import Sandbox
+
+
+def wire(home: Path, sandbox: Sandbox, **distributor: float | int) -> None:
+    """Point the home's config at the emulator; tweak [distributor] settings."""
+    lines = [
+        "[tiktok]",
+        f'api_base_url = "{sandbox.base_url}"',
+        f'app_id = "{sandbox.info["app_id"]}"',
+        "[distributor]",
+        "backoff_initial_seconds = 0.05",
+        "backoff_max_seconds = 0.5",
+        *[f"{k} = {v}" for k, v in distributor.items()],
+    ]
+    (home / "config.toml").write_text("\n".join(lines) + "\n")
+
+
+def cli(home: Path, *args: str, env: dict[str, str] | None = None) -> Result:
+    return CliRunner().invoke(main, ["--home", str(home), *args], env=env)
+
+
+def add_account(home: Path, sandbox: Sandbox, name: str = "acme", n: int = 0) -> None:
+    result = cli(
+        home,
+        "accounts",
+        "add",
+        "tiktok",
+        "--advertiser-id",
+        sandbox.advertiser(n),
+        "--name",
+        name,
+        "--token-env",
+        "TT_TOKEN",
+        env={"TT_TOKEN": sandbox.token("admin", n)},
+    )
+    assert result.exit_code == 0, result.output
+
+
+def sha(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def members(ids: range | list[int], salt: str = "") -> pl.DataFrame:
+    """Synthetic members: person i has an email, every second a phone, every third a MAID
+    (idfa or gaid), every seventh nothing the destination accepts."""
+    keys = np.asarray(list(ids), dtype=np.int64)
+    rows = {
+        "person_key": [int(k).to_bytes(16, "big") for k in keys],
+        "email_sha256": [None if k % 7 == 6 else sha(f"e{k}{salt}") for k in keys],
+        "phone_sha256": [sha(f"p{k}") if k % 2 == 0 and k % 7 != 6 else None for k in keys],
+        "maid_sha256": [sha(f"m{k}") if k % 3 == 0 and k % 7 != 6 else None for k in keys],
+        "maid_type": [("idfa" if k % 2 else "gaid") if k % 3 == 0 else None for k in keys],
+    }
+    return pl.DataFrame(
+        rows,
+        schema={
+            "person_key": pl.Binary,
+            "email_sha256": pl.Utf8,
+            "phone_sha256": pl.Utf8,
+            "maid_sha256": pl.Utf8,
+            "maid_type": pl.Utf8,
+        },
+    )
+
+
+def expected(df: pl.DataFrame) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for row in df.iter_rows(named=True):
+        if row["email_sha256"]:
+            out.setdefault("EMAIL_SHA256", set()).add(row["email_sha256"])
+        if row["phone_sha256"]:
+            out.setdefault("PHONE_SHA256", set()).add(row["phone_sha256"])
+        if row["maid_sha256"] and row["maid_type"]:
+            kind = "IDFA_SHA256" if row["maid_type"] == "idfa" else "AAID_SHA256"
+            out.setdefault(kind, set()).add(row["maid_sha256"])
+    return out

@@ -1,0 +1,139 @@
+"""`distributor accounts` against the emulator subprocess."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from distributor.sandbox.testing import Sandbox
+from tests.distributor.helpers import add_account, cli, wire
+
+
+def test_add_with_token_env_lists_masked_and_encrypted(home: Path, sandbox: Sandbox) -> None:
+    wire(home, sandbox)
+    token = sandbox.token("admin")
+    add_account(home, sandbox)
+    listing = cli(home, "accounts", "list")
+    assert listing.exit_code == 0, listing.output
+    assert "acme" in listing.output and sandbox.advertiser() in listing.output
+    assert token not in listing.output and "****" + token[-4:] in listing.output
+    stored = b"".join(p.read_bytes() for p in (home / "state").glob("distributor.db*"))
+    assert token.encode() not in stored
+    check = cli(home, "accounts", "check")
+    assert check.exit_code == 0 and "acme: ok" in check.output
+
+
+def test_add_with_auth_code_and_operator(home: Path, sandbox: Sandbox) -> None:
+    wire(home, sandbox)
+    code = sandbox.auth_code([sandbox.advertiser(1)], role="OPERATOR")
+    result = cli(
+        home,
+        "accounts",
+        "add",
+        "tiktok",
+        "--advertiser-id",
+        sandbox.advertiser(1),
+        "--name",
+        "op",
+        "--auth-code",
+        code,
+        env={"TESSERA_TIKTOK__APP_SECRET": sandbox.info["app_secret"]},
+    )
+    assert result.exit_code == 0, result.output
+    assert "added account op" in result.output
+    # a used code cannot be exchanged again
+    again = cli(
+        home,
+        "accounts",
+        "add",
+        "tiktok",
+        "--advertiser-id",
+        sandbox.advertiser(1),
+        "--name",
+        "op2",
+        "--auth-code",
+        code,
+        env={"TESSERA_TIKTOK__APP_SECRET": sandbox.info["app_secret"]},
+    )
+    assert again.exit_code != 0 and "auth code" in again.output
+
+
+def test_analyst_is_refused_with_the_needed_role(home: Path, sandbox: Sandbox) -> None:
+    wire(home, sandbox)
+    result = cli(
+        home,
+        "accounts",
+        "add",
+        "tiktok",
+        "--advertiser-id",
+        sandbox.advertiser(),
+        "--name",
+        "ro",
+        "--token-env",
+        "TT_TOKEN",
+        env={"TT_TOKEN": sandbox.token("analyst")},
+    )
+    assert result.exit_code != 0
+    assert "Admin or Operator" in result.output
+    assert "analyst-acct" not in cli(home, "accounts", "list").output
+
+
+def test_bad_advertiser_id_and_names(home: Path, sandbox: Sandbox) -> None:
+    wire(home, sandbox)
+    env = {"TT_TOKEN": sandbox.token("admin")}
+    short = cli(
+        home,
+        "accounts",
+        "add",
+        "tiktok",
+        "--advertiser-id",
+        "12345",
+        "--name",
+        "x",
+        "--token-env",
+        "TT_TOKEN",
+        env=env,
+    )
+    assert short.exit_code != 0 and "19 digits" in short.output
+    long_name = cli(
+        home,
+        "accounts",
+        "add",
+        "tiktok",
+        "--advertiser-id",
+        sandbox.advertiser(),
+        "--name",
+        "n" * 150,
+        "--token-env",
+        "TT_TOKEN",
+        env=env,
+    )
+    assert long_name.exit_code != 0 and "1-149" in long_name.output
+    add_account(home, sandbox)
+    duplicate = cli(
+        home,
+        "accounts",
+        "add",
+        "tiktok",
+        "--advertiser-id",
+        sandbox.advertiser(1),
+        "--name",
+        "acme",
+        "--token-env",
+        "TT_TOKEN",
+        env=env,
+    )
+    assert duplicate.exit_code != 0 and "exists" in duplicate.output
+    both = cli(
+        home, "accounts", "add", "tiktok", "--advertiser-id", sandbox.advertiser(), "--name", "y"
+    )
+    assert both.exit_code != 0 and "exactly one" in both.output
+
+
+def test_revoked_token_fails_check_then_remove(home: Path, sandbox: Sandbox) -> None:
+    wire(home, sandbox)
+    add_account(home, sandbox)
+    sandbox.revoke(sandbox.token("admin"))
+    check = cli(home, "accounts", "check", "acme")
+    assert check.exit_code == 1 and "FAILED" in check.output
+    assert cli(home, "accounts", "remove", "acme").exit_code == 0
+    assert "acme" not in cli(home, "accounts", "list").output
