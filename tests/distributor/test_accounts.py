@@ -14,12 +14,15 @@ def test_add_with_token_env_lists_masked_and_encrypted(home: Path, sandbox: Sand
     add_account(home, sandbox)
     listing = cli(home, "accounts", "list")
     assert listing.exit_code == 0, listing.output
-    assert "acme" in listing.output and sandbox.advertiser() in listing.output
-    assert token not in listing.output and "****" + token[-4:] in listing.output
+    assert "acme" in listing.output
+    assert sandbox.advertiser() in listing.output
+    assert token not in listing.output
+    assert "****" + token[-4:] in listing.output
     stored = b"".join(p.read_bytes() for p in (home / "state").glob("distributor.db*"))
     assert token.encode() not in stored
     check = cli(home, "accounts", "check")
-    assert check.exit_code == 0 and "acme: ok" in check.output
+    assert check.exit_code == 0
+    assert "acme: ok" in check.output
 
 
 def test_add_with_auth_code_and_operator(home: Path, sandbox: Sandbox) -> None:
@@ -54,7 +57,8 @@ def test_add_with_auth_code_and_operator(home: Path, sandbox: Sandbox) -> None:
         code,
         env={"TESSERA_TIKTOK__APP_SECRET": sandbox.info["app_secret"]},
     )
-    assert again.exit_code != 0 and "auth code" in again.output
+    assert again.exit_code != 0
+    assert "auth code" in again.output
 
 
 def test_analyst_is_refused_with_the_needed_role(home: Path, sandbox: Sandbox) -> None:
@@ -93,7 +97,8 @@ def test_bad_advertiser_id_and_names(home: Path, sandbox: Sandbox) -> None:
         "TT_TOKEN",
         env=env,
     )
-    assert short.exit_code != 0 and "19 digits" in short.output
+    assert short.exit_code != 0
+    assert "19 digits" in short.output
     long_name = cli(
         home,
         "accounts",
@@ -107,7 +112,8 @@ def test_bad_advertiser_id_and_names(home: Path, sandbox: Sandbox) -> None:
         "TT_TOKEN",
         env=env,
     )
-    assert long_name.exit_code != 0 and "1-149" in long_name.output
+    assert long_name.exit_code != 0
+    assert "1-149" in long_name.output
     add_account(home, sandbox)
     duplicate = cli(
         home,
@@ -122,11 +128,13 @@ def test_bad_advertiser_id_and_names(home: Path, sandbox: Sandbox) -> None:
         "TT_TOKEN",
         env=env,
     )
-    assert duplicate.exit_code != 0 and "exists" in duplicate.output
+    assert duplicate.exit_code != 0
+    assert "exists" in duplicate.output
     both = cli(
         home, "accounts", "add", "tiktok", "--advertiser-id", sandbox.advertiser(), "--name", "y"
     )
-    assert both.exit_code != 0 and "exactly one" in both.output
+    assert both.exit_code != 0
+    assert "exactly one" in both.output
 
 
 def test_revoked_token_fails_check_then_remove(home: Path, sandbox: Sandbox) -> None:
@@ -134,6 +142,7 @@ def test_revoked_token_fails_check_then_remove(home: Path, sandbox: Sandbox) -> 
     add_account(home, sandbox)
     sandbox.revoke(sandbox.token("admin"))
     check = cli(home, "accounts", "check", "acme")
-    assert check.exit_code == 1 and "FAILED" in check.output
+    assert check.exit_code == 1
+    assert "FAILED" in check.output
     assert cli(home, "accounts", "remove", "acme").exit_code == 0
     assert "acme" not in cli(home, "accounts", "list").output
