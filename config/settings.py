@@ -139,10 +139,14 @@ def _merge(
             base[section][key] = _coerce(dotted, value, base[section][key])
 
 
+# Secrets read with Settings.secret (never settings, never in a file).
+SECRET_VARIABLES = frozenset({ENV_PREFIX + "TIKTOK__APP_SECRET"})
+
+
 def _env_layer(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:
     layer: dict[str, dict[str, str]] = {}
     for name, value in environ.items():
-        if not name.startswith(ENV_PREFIX) or "__" not in name:
+        if not name.startswith(ENV_PREFIX) or "__" not in name or name in SECRET_VARIABLES:
             continue
         section, _, key = name[len(ENV_PREFIX) :].lower().partition("__")
         layer.setdefault(section, {})[key] = value

@@ -169,3 +169,25 @@ def accounts_check(ctx: click.Context, name: str | None) -> None:
         click.echo(line, err=not ok)
     if not all(ok for _, ok in results):
         ctx.exit(1)
+
+
+@main.command("demo")
+@click.option("--rows", default=100_000, show_default=True, help="Rows in each sample file.")
+@click.option(
+    "--home", "demo_root", default=None, help="Home for the demo [default: a new temp folder]."
+)
+def demo(rows: int, demo_root: str | None) -> None:
+    """The whole path on embedded defaults: emulator, inbox, serve, account, distribute,
+    a changed file, sync, status."""
+    from distributor.demo import demo_home, run_demo
+
+    run_demo(Path(demo_root) if demo_root else demo_home(), rows)
+
+
+def _register() -> None:
+    from distributor import commands
+
+    commands.register(main)
+
+
+_register()
