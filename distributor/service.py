@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import polars as pl
 
 from config import Settings, load_settings
-from distributor.destinations.base import AuthError, Capabilities
+from distributor.destinations.base import AuthError, Capabilities, TransientError
 from distributor.destinations.tiktok import TikTokDestination
 from distributor.executor import REAUTHORIZE, ExecConfig, Executor
 from distributor.ledger import HELD_SCHEMA, TOKEN_PURPOSE, Distribution, Ledger
@@ -28,6 +31,7 @@ from distributor.rules import (
 )
 from resolver import Home
 
+T = TypeVar("T")
 SECRET_ENV = "TESSERA_TIKTOK__APP_SECRET"  # noqa: S105 (a variable name)
 
 
@@ -188,6 +192,26 @@ async def _run(
         ledger.close()
 
 
+async def _retry(
+    config: ExecConfig, call: Callable[[], Awaitable[T]], attempts: int | None = None
+) -> T:
+    """Control calls (list, create, get) retried like batches. Creating an audience is
+    made idempotent by recording the distribution first and adopting the audience by
+    name when an answer was lost."""
+    deadline = time.monotonic() + config.retry_window_seconds
+    attempt = 0
+    while True:
+        try:
+            return await call()
+        except TransientError:
+            attempt += 1
+            delay = min(config.backoff_max, config.backoff_initial * 2 ** (attempt - 1))
+            delay = random.uniform(delay / 2, delay)
+            if time.monotonic() + delay > deadline or (attempts and attempt >= attempts):
+                raise
+            await asyncio.sleep(delay)
+
+
 def _blank() -> Distribution:
     return Distribution(0, "", 0, None, "", "new", None)
 
@@ -216,6 +240,10 @@ async def _ensure_audience(
     return _reload(ledger, segment, account_id)
 
 
+def _find(ledger: Ledger, segment: str, account_id: int) -> Distribution | None:
+    return next((d for d in ledger.distributions(segment) if d.account_id == account_id), None)
+
+
 def _reload(ledger: Ledger, segment: str, account_id: int) -> Distribution:
     return next(d for d in ledger.distributions(segment) if d.account_id == account_id)
 
@@ -233,13 +261,25 @@ async def _execute(
     result: Plan,
     progress: bool,
 ) -> RunReport:
+    config = ExecConfig.from_settings(settings.section("distributor"))
     try:
-        dist = await _ensure_audience(ledger, dest, segment, account_name, account_id, dist, name)
+        dist = await _retry(
+            config,
+            lambda: _ensure_audience(
+                ledger,
+                dest,
+                segment,
+                account_name,
+                account_id,
+                _find(ledger, segment, account_id),
+                name,
+            ),
+        )
     except AuthError as exc:
         raise AuthError(f"{account_name}: {exc}; {REAUTHORIZE}", exc.code) from None
     assert dist.audience_id is not None
     run_id = ledger.start_run(dist.id, result)
-    executor = Executor(dest, ledger, ExecConfig.from_settings(settings.section("distributor")))
+    executor = Executor(dest, ledger, config)
     outcome = await executor.run(result, dist.audience_id, run_id, progress)
     errored_ids = _errored_ids(result, ledger.errored_ranges(run_id))
     status = "stopped" if outcome.stopped else "done"
@@ -249,7 +289,8 @@ async def _execute(
     cover = 0
     if outcome.stopped is None:
         try:
-            cover = (await dest.get_audience(dist.audience_id or "")).cover_num
+            audience = dist.audience_id or ""
+            cover = (await _retry(config, lambda: dest.get_audience(audience), 5)).cover_num
         except Exception:
             cover = 0
     report = _report(

@@ -1,0 +1,174 @@
+"""Distribution end to end against the emulator subprocess: exact delivery, record sync
+with deletes first, faults and rate limits, revoked tokens, kill -9 and resume."""
+
+from __future__ import annotations
+
+import collections
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from distributor.sandbox.testing import Sandbox
+from distributor.service import RunReport, RunStopped, distribute, open_home, sync
+from tests.distributor.helpers import add_account, cli, expected, members, wire
+
+
+def _run(home: Path, segment: str, people: pl.DataFrame) -> RunReport:
+    h = open_home(home)
+    return distribute(h, h.settings, segment, people, "acme")
+
+
+def test_distribute_then_sync_deletes_before_adds(home: Path, fast_sandbox: Sandbox) -> None:
+    sb = fast_sandbox
+    wire(home, sb)
+    add_account(home, sb)
+    h = open_home(home)
+    first = members(range(30_000))
+    report = distribute(h, h.settings, "fans", first, "acme")
+    assert report.status == "done"
+    assert report.audience_id is not None
+    assert sb.members(report.audience_id or "") == expected(first)
+    assert report.entered == 30_000
+    assert report.not_synced == sum(1 for k in range(30_000) if k % 7 == 6)
+    assert report.synced == report.entered - report.not_synced
+    assert report.pending == report.errored == 0
+    # dry run sends nothing
+    since = time.time()
+    changed = members(list(range(5_000, 40_000)), salt="")
+    changed = changed.with_columns(
+        changed["email_sha256"].scatter(list(range(0, 35_000, 10)), None)
+    )
+    dry = sync(h, h.settings, "fans", changed, dry_run=True)
+    assert dry.status == "dry-run"
+    assert dry.deletes > 0
+    assert dry.adds > 0
+    assert not [r for r in sb.requests() if r["time"] >= since and r["path"] == "segment/mapping/"]
+    report = sync(h, h.settings, "fans", changed)
+    assert sb.members(report.audience_id or "") == expected(changed)
+    log = [r for r in sb.requests() if r["time"] >= since and r["action"]]
+    actions = [r["action"] for r in log if r["code"] == 0]
+    assert "delete" in actions
+    assert actions == sorted(actions, key=["delete", "add"].index)
+    # nothing left to do: an empty plan
+    again = sync(h, h.settings, "fans", changed)
+    assert again.batches == 0
+    assert again.synced == again.entered - again.not_synced
+
+
+def test_second_account_is_refused(home: Path, fast_sandbox: Sandbox) -> None:
+    wire(home, fast_sandbox)
+    add_account(home, fast_sandbox)
+    add_account(home, fast_sandbox, name="other", n=1)
+    h = open_home(home)
+    distribute(h, h.settings, "fans", members(range(100)), "acme")
+    with pytest.raises(ValueError, match="segments copy fans --name"):
+        distribute(h, h.settings, "fans", members(range(100)), "other")
+
+
+def test_faults_and_rate_limits(home: Path, sandbox: Sandbox) -> None:
+    sb = sandbox
+    sb.limits(per_second=20, per_minute=600)
+    wire(home, sb, batch_size=500, concurrency=8)
+    config = (
+        (home / "config.toml")
+        .read_text()
+        .replace("[tiktok]\n", "[tiktok]\nrequests_per_second = 20\nrequests_per_minute = 600\n")
+    )
+    (home / "config.toml").write_text(config)
+    add_account(home, sb)
+    sb.faults(throttle_burst=5, error_rate_5xx=0.2, drop_rate=0.1, latency_ms=20)
+    people = members(range(15_000))
+    since = time.time()
+    report = _run(home, "faulty", people)
+    sb.faults()
+    assert report.status == "done"
+    assert sb.members(report.audience_id or "") == expected(people)
+    log = [r["time"] for r in sb.requests() if r["time"] >= since]
+    codes = collections.Counter(str(r["code"]) for r in sb.requests() if r["time"] >= since)
+    assert codes["503"] > 0
+    assert any(c.startswith("dropped") for c in codes)
+    assert sum(n for c, n in codes.items() if "40100" in c) >= 5
+    log.sort()
+    j = 0
+    for i, t in enumerate(log):
+        while log[j] <= t - 1.0:
+            j += 1
+        assert i - j + 1 <= 20, "more than 20 requests in one second"
+
+
+def test_revoked_token_stops_then_reauthorize_and_sync(home: Path, fast_sandbox: Sandbox) -> None:
+    sb = fast_sandbox
+    wire(home, sb, batch_size=1000)
+    add_account(home, sb)
+    h = open_home(home)
+    first = members(range(2_000))
+    report = distribute(h, h.settings, "fans", first, "acme")
+    sb.revoke(sb.token("admin"))
+    bigger = members(range(20_000))
+    started = time.monotonic()
+    with pytest.raises(RunStopped, match="re-authorize") as stopped:
+        sync(h, h.settings, "fans", bigger)
+    assert time.monotonic() - started < 10
+    assert stopped.value.report.pending > 0
+    code = sb.auth_code([sb.advertiser()], role="ADMIN")
+    again = cli(
+        home,
+        "accounts",
+        "add",
+        "tiktok",
+        "--advertiser-id",
+        sb.advertiser(),
+        "--name",
+        "acme",
+        "--auth-code",
+        code,
+        env={"TESSERA_TIKTOK__APP_SECRET": sb.info["app_secret"]},
+    )
+    assert again.exit_code == 0, again.output
+    assert "re-authorized" in again.output
+    final = sync(h, h.settings, "fans", bigger)
+    assert sb.members(report.audience_id or "") == expected(bigger)
+    assert final.pending == 0
+
+
+CRASH_SCRIPT = """
+import sys
+from distributor.service import distribute, open_home
+from tests.distributor.helpers import members
+h = open_home(sys.argv[1])
+people = members(range(int(sys.argv[2])))
+print(distribute(h, h.settings, "fans", people, "acme").status, flush=True)
+"""
+
+
+def test_kill_9_mid_upload_then_resume(home: Path, sandbox: Sandbox) -> None:
+    sb = sandbox
+    wire(home, sb, batch_size=500, concurrency=4)
+    add_account(home, sb)
+    sb.faults(latency_ms=30)
+    size = 40_000
+    rng = random.Random(5)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    for _ in range(3):
+        proc = subprocess.Popen(
+            [sys.executable, "-c", CRASH_SCRIPT, str(home), str(size)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        time.sleep(rng.uniform(1.5, 3.0))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    sb.faults()
+    report = _run(home, "fans", members(range(size)))
+    assert report.status == "done"
+    audiences = sb.audiences(sb.advertiser())
+    assert len(audiences) == 1
+    assert sb.members(report.audience_id or "") == expected(members(range(size)))
