@@ -1,0 +1,128 @@
+"""End to end through the CLIs against the emulator subprocess: partner files in, `resolver
+serve --once`, `distributor distribute`, the one-account rule, `segments copy` to a second
+account, a full refresh with removals, `sync`, and the request log's order."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from distributor.sandbox.testing import Sandbox
+from resolver.api import Segments
+from resolver.cli import main as resolver_main
+from resolver.home import Home
+from tests.distributor.helpers import add_account, cli, wire
+from tests.resolver.inbox_support import csv_text, drop, people
+
+
+def serve_once(home: Path) -> None:
+    result = CliRunner().invoke(
+        resolver_main,
+        ["--home", str(home), "serve", "--once"],
+        env={"TESSERA_INBOX__STABLE_SECONDS": "0"},
+    )
+    assert result.exit_code == 0, result.output
+
+
+def audience_keys(sandbox: Sandbox, audience_id: str) -> dict[str, set[str]]:
+    return {k: v for k, v in sandbox.members(audience_id).items() if v}
+
+
+def segment_keys(home: Path, name: str) -> dict[str, set[str]]:
+    with Segments(Home.open(home)) as segments:
+        frame = segments.members(name)
+    found = {
+        "EMAIL_SHA256": set(frame.get_column("email_sha256").drop_nulls()),
+        "PHONE_SHA256": set(frame.get_column("phone_sha256").drop_nulls()),
+    }
+    return {k: v for k, v in found.items() if v}
+
+
+@pytest.fixture
+def wired(home: Path, fast_sandbox: Sandbox) -> Path:
+    wire(home, fast_sandbox)
+    result = CliRunner().invoke(resolver_main, ["--home", str(home), "partners", "add", "acme"])
+    assert result.exit_code == 0, result.output
+    add_account(home, fast_sandbox, "first", n=0)
+    add_account(home, fast_sandbox, "second", n=1)
+    return home
+
+
+def test_distribute_copy_refresh_and_sync(wired: Path, fast_sandbox: Sandbox) -> None:
+    home = Home.open(wired)
+    drop(home, "acme", "v1.csv", csv_text(people(0, 3000, "Sports Fans")))
+    serve_once(wired)
+
+    dry = cli(wired, "distribute", "sports fans", "--account", "first", "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert "nothing was sent" in dry.output
+    assert fast_sandbox.audiences(fast_sandbox.advertiser(0)) == []
+
+    first = cli(wired, "distribute", "sports fans", "--account", "first", "--json")
+    assert first.exit_code == 0, first.output
+    report = json.loads(first.output)[0]
+    assert report["entered"] == report["synced"] == 3000
+    audience = report["audience_id"]
+    assert audience_keys(fast_sandbox, audience) == segment_keys(wired, "Sports Fans")
+
+    refused = cli(wired, "distribute", "Sports Fans", "--account", "second")
+    assert refused.exit_code != 0
+    assert "segments copy" in refused.output
+
+    copied = cli(wired, "segments", "copy", "Sports Fans", "--name", "Sports Fans EU")
+    assert copied.exit_code == 0, copied.output
+    second = cli(wired, "distribute", "sports fans eu", "--account", "second", "--json")
+    assert second.exit_code == 0, second.output
+    copy_audience = json.loads(second.output)[0]["audience_id"]
+
+    # A full refresh: 500 leave, 400 join.
+    drop(home, "acme", "v2.csv", csv_text(people(500, 2900, "Sports Fans")))
+    serve_once(wired)
+    fast_sandbox.control.post("reset_log")
+    synced = cli(wired, "sync", "--all", "--json")
+    assert synced.exit_code == 0, synced.output
+    reports = {r["segment"]: r for r in json.loads(synced.output)}
+    assert reports["Sports Fans"]["deletes"] > 0
+    assert reports["Sports Fans"]["adds"] > 0
+    wanted = segment_keys(wired, "Sports Fans")
+    assert audience_keys(fast_sandbox, audience) == wanted
+    assert audience_keys(fast_sandbox, copy_audience) == wanted
+    # Two distributions synced one after the other: each run's deletes precede its adds,
+    # so the log reads delete… add… delete… add… (one add→delete turn, between the runs).
+    actions = [e["action"] for e in fast_sandbox.requests() if e["path"] == "segment/mapping/"]
+    turns = sum(1 for a, b in itertools.pairwise(actions) if (a, b) == ("add", "delete"))
+    assert actions[0] == "delete"
+    assert turns == 1
+
+    status = cli(wired, "status", "--json")
+    rows = {r["segment"]: r for r in json.loads(status.output)}
+    assert rows["Sports Fans"]["synced"] == 2900
+    assert rows["Sports Fans EU"]["synced"] == 2900
+    listing = cli(wired, "segments", "list")
+    assert "first" in listing.output
+    assert "second" in listing.output
+    shown = cli(wired, "segments", "show", "SPORTS fans")
+    assert shown.exit_code == 0, shown.output
+    assert "Versions" in shown.output
+
+
+def test_deletes_of_every_distribution_precede_its_adds(wired: Path, fast_sandbox: Sandbox) -> None:
+    home = Home.open(wired)
+    drop(home, "acme", "a.csv", csv_text(people(0, 25_000, "big")))
+    serve_once(wired)
+    assert cli(wired, "distribute", "big", "--account", "first").exit_code == 0
+    drop(home, "acme", "b.csv", csv_text(people(12_000, 25_000, "big")))
+    serve_once(wired)
+    fast_sandbox.control.post("reset_log")
+    result = cli(wired, "sync", "big", "--json")
+    assert result.exit_code == 0, result.output
+    actions = [e["action"] for e in fast_sandbox.requests() if e["path"] == "segment/mapping/"]
+    assert actions.count("delete") >= 2  # 12,000 leavers: more than one batch
+    assert actions.count("add") >= 2
+    last_delete = max(i for i, a in enumerate(actions) if a == "delete")
+    first_add = actions.index("add")
+    assert last_delete < first_add
