@@ -1,0 +1,103 @@
+"""Upload speed of `distribute` against the emulator, as a fraction of TikTok's limit.
+
+    python -m benchmarks.distribute_bench --members 2000000 --latency-ms 100
+
+Starts the emulator (TikTok's limits: 50 requests/s and 3,000/min per token, each request
+delayed by --latency-ms), registers an ad account, and distributes a synthetic segment of
+--members people with one hashed email each: --members / 10,000 mapping requests. The
+limit is 50 × 10,000 = 500,000 user ids/s; the run reports ids/s achieved and that
+fraction, plus the highest number of requests the emulator saw in any one second.
+Appends a JSON line to benchmarks/out/distribute.jsonl.
+
+Note: at 3,000 requests/min, a segment over 3M ids cannot average 500,000/s over more
+than a minute; 2M members (200 requests) stay within the first minute's budget.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import polars as pl
+import polars_hash  # noqa: F401  (registers the chash namespace)
+from rich.console import Console
+from rich.table import Table
+
+from benchmarks.common import OUT, machine
+from distributor.accounts import add_account
+from distributor.sandbox.testing import start_sandbox
+from distributor.service import distribute, open_home
+
+LIMIT_IDS_PER_SECOND = 50 * 10_000
+
+
+def members(count: int) -> pl.DataFrame:
+    frame = pl.DataFrame({"n": pl.int_range(0, count, eager=True)})
+    label = pl.lit("bench") + pl.col("n").cast(pl.String)
+    return frame.select(
+        label.chash.sha2_256().str.slice(0, 32).str.decode("hex").alias("person_key"),
+        (label + "@example.com").chash.sha2_256().alias("email_sha256"),
+        pl.lit(None, pl.String).alias("phone_sha256"),
+        pl.lit(None, pl.String).alias("maid_sha256"),
+        pl.lit(None, pl.String).alias("maid_type"),
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--members", type=int, default=2_000_000)
+    parser.add_argument("--latency-ms", type=float, default=100.0)
+    args = parser.parse_args()
+    segment = members(args.members)
+    with (
+        tempfile.TemporaryDirectory(prefix="tessera-dist-bench-") as tmp,
+        start_sandbox("--users", "1000", "--latency-ms", str(args.latency_ms)) as sandbox,
+    ):
+        root = Path(tmp) / "home"
+        for name in list(os.environ):
+            if name.startswith("TESSERA_"):
+                del os.environ[name]
+        os.environ["TESSERA_HOME"] = str(root)
+        os.environ["TESSERA_TIKTOK__API_BASE_URL"] = sandbox.base_url
+        os.environ["BENCH_TOKEN"] = sandbox.token()
+        home = open_home(root)
+        home.initialize()
+        asyncio.run(
+            add_account(str(root), "tiktok", sandbox.advertiser(), "bench", "BENCH_TOKEN", None)
+        )
+        started = time.perf_counter()
+        report = distribute(home, open_home(root).settings, "bench", segment, "bench")
+        seconds = time.perf_counter() - started
+        log = [e for e in sandbox.requests() if e["path"] == "segment/mapping/"]
+        per_second = Counter(int(e["time"]) for e in log)
+    ids = report.synced
+    result = {
+        "bench": "distribute",
+        "members": args.members,
+        "latency_ms": args.latency_ms,
+        "seconds": round(seconds, 2),
+        "ids_per_second": round(ids / seconds),
+        "fraction_of_limit": round(ids / seconds / LIMIT_IDS_PER_SECOND, 3),
+        "requests": len(log),
+        "max_requests_in_a_second": max(per_second.values(), default=0),
+        "throttled": sum(1 for e in log if e["code"] == 40100),
+        "synced": report.synced,
+        "errored": report.errored,
+        **machine(),
+    }
+    OUT.mkdir(exist_ok=True)
+    with (OUT / "distribute.jsonl").open("a") as handle:
+        handle.write(json.dumps(result) + "\n")
+    table = Table(*result.keys())
+    table.add_row(*(str(v) for v in result.values()))
+    Console(width=250).print(table)
+
+
+if __name__ == "__main__":
+    main()
