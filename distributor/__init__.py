@@ -1,3 +1,9 @@
-"""Tessera distributor: segments out to ad platforms, TikTok first."""
+"""Tessera distributor: segments out to ad platforms, TikTok first.
 
-__all__: list[str] = []
+The entry points: `distribute` and `sync` (record sync of one segment to its ad account),
+with `open_home`/`open_ledger` to reach the state they use.
+"""
+
+from distributor.service import RunReport, RunStopped, distribute, open_home, open_ledger, sync
+
+__all__ = ["RunReport", "RunStopped", "distribute", "open_home", "open_ledger", "sync"]

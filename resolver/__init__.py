@@ -7,3 +7,5 @@ from resolver.home import Home
 from resolver.keys import KeyRing
 
 __all__ = ["Home", "KeyRing"]
+# The segments API (resolver.api.Segments) is imported from its module, not here: the
+# package face stays light for the CLI.
