@@ -221,7 +221,15 @@ class Resolution:
         self.report.reject_reasons = dict(reasons)
         self.report.rejected = sum(reasons.values())
         self.report.resolved = self.report.rows - self.report.rejected
-        persons = chunk.get_column("person_key").drop_nulls().unique()
+        # Distinct persons as the first 8 bytes of the key (a u64: 8 bytes a person instead
+        # of a 16-byte binary plus offsets; a collision among 10^8 persons has odds ~3e-4).
+        persons = (
+            chunk.get_column("person_key")
+            .drop_nulls()
+            .bin.slice(0, 8)
+            .bin.reinterpret(dtype=pl.UInt64, endianness="little")
+            .unique()
+        )
         self._persons = [pl.concat([*self._persons, persons]).unique()]
 
     def _finish(self, seconds: float) -> None:
@@ -282,7 +290,7 @@ def resolve_file(
     keyring: KeyRing | None,
     region: str = "US",
     profile: str = "tiktok",
-    chunk_rows: int = 1_000_000,
+    chunk_rows: int = 500_000,
     aliases: Mapping[str, str] | None = None,
     max_line_bytes: int = 65536,
     max_decompressed_bytes: int | None = None,
