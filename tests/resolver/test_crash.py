@@ -91,3 +91,17 @@ def test_kill_at_random_moments_then_restart(
     assert kills >= 1
     assert snapshot(home) == golden
     assert leftovers(home) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_kill_many_times_at_random_moments(
+    seed: int, tmp_path: Path, golden: dict[str, Any], clean_env: None
+) -> None:
+    rng = random.Random(seed)
+    home = fresh(tmp_path)
+    for _ in range(8):
+        serve_killed_after(home, rng.uniform(0.5, 4.0), **CHUNK)
+    finish(home)
+    assert snapshot(home) == golden
+    assert leftovers(home) == []
