@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
 from resolver.control import (
     CLAIMED,
     COMMITTED,
@@ -36,7 +38,7 @@ from resolver.control import (
 from resolver.errors import InputError, ResolverError, SegmentError
 from resolver.home import Home
 from resolver.keys import KeyRing
-from resolver.output import chunk_writer, fsync_dir, write_bytes_atomic
+from resolver.output import atomic_file, chunk_writer, fsync_dir, write_bytes_atomic
 from resolver.pipeline import resolve_file
 from resolver.reader import GZIP_MAGIC
 from resolver.segments import (
@@ -222,8 +224,14 @@ class Ingest:
             fsync_dir(outbox)
 
     def _purge(self, rec: FileRecord) -> FileRecord:
-        """Delete the raw file: no raw PII stays after commit."""
+        """Delete the raw file: no raw PII stays after commit. With
+        `inbox.raw_retention_days` > 0 it is first kept sealed (AES-256-GCM, the partner's
+        data key) in store/raw/, and deleted when the retention has passed."""
         work = self.workdir(rec)
+        src = work / "src"
+        if float(self.settings.get("inbox.raw_retention_days")) > 0 and src.exists():
+            target = self.store.root / "raw" / rec.partner / f"{rec.id}.sealed"
+            seal_file(src, target, self.keyring.partner_data_key(rec.partner), f"raw/{rec.id}")
         shutil.rmtree(work, ignore_errors=True)
         if work.parent.exists():
             fsync_dir(work.parent)
@@ -315,6 +323,44 @@ class Ingest:
         if row is not None and "region" not in conf:
             conf["region"] = row["region"]
         return conf
+
+
+_BLOCK = 1 << 24
+
+
+def seal_file(src: Path, target: Path, key: bytes, label: str) -> None:
+    """Stream a file into sealed blocks: for each 16 MiB block, a 4-byte length, a 12-byte
+    nonce and its AES-256-GCM ciphertext (the block number and label bound as data)."""
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    aead = AESGCM(key)
+    with src.open("rb") as plain, atomic_file(target) as out:
+        number = 0
+        while block := plain.read(_BLOCK):
+            nonce = os.urandom(12)
+            sealed = aead.encrypt(nonce, block, f"{label}/{number}".encode())
+            out.write(len(sealed).to_bytes(4, "big") + nonce + sealed)
+            number += 1
+
+
+def unseal_file(path: Path, key: bytes, label: str) -> bytes:
+    aead, data, out, number, at = AESGCM(key), path.read_bytes(), bytearray(), 0, 0
+    while at < len(data):
+        size = int.from_bytes(data[at : at + 4], "big")
+        nonce, sealed = data[at + 4 : at + 16], data[at + 16 : at + 16 + size]
+        out += aead.decrypt(nonce, sealed, f"{label}/{number}".encode())
+        at, number = at + 16 + size, number + 1
+    return bytes(out)
+
+
+def expire_raw(store_root: Path, days: float) -> int:
+    """Delete sealed raw files older than the retention; returns how many."""
+    removed = 0
+    cutoff = time.time() - days * 86400
+    for path in (store_root / "raw").glob("*/*.sealed"):
+        if days <= 0 or path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 def _error(exc: ResolverError, name: str) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from resolver.control import CLAIMED, QUARANTINED, Control
 from resolver.errors import ResolverError
 from resolver.home import Home
 from resolver.inbox import Entry, Inbox
-from resolver.ingest import Abandoned, Ingest, Outcome, crash_point
+from resolver.ingest import Abandoned, Ingest, Outcome, crash_point, expire_raw
 from resolver.store import remove_temp_files
 
 Progress = Callable[[int], None]
@@ -105,6 +105,11 @@ class Service:
             work = self.home.work / row["partner"] / str(row["id"])
             if work.exists():
                 self.ingest.finish_quarantine(self.control.file(int(row["id"])))
+        expired = expire_raw(
+            self.home.store, float(self.home.settings.get("inbox.raw_retention_days"))
+        )
+        if expired:
+            self.log(f"deleted {expired} sealed raw file(s) past their retention")
         live = {rec.id for rec in self.control.unfinished()}
         summary.swept += self.ingest.store.sweep(live)
 

@@ -247,3 +247,25 @@ def test_one_serve_per_home(acme: Home) -> None:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
     assert os.path.exists(acme.logs / "serve.log")
+
+
+def test_raw_retention_keeps_the_file_sealed_then_deletes_it(
+    acme: Home, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from resolver.ingest import unseal_file
+
+    monkeypatch.setenv("TESSERA_INBOX__RAW_RETENTION_DAYS", "30")
+    home = Home.open(acme.root)
+    text = csv_text(people(0, 40))
+    drop(home, "acme", "kept.csv", text)
+    assert run_once(home) == {"purged": 1}
+    sealed = list((home.store / "raw" / "acme").glob("*.sealed"))
+    assert len(sealed) == 1
+    assert b"person1@example.com" not in sealed[0].read_bytes()
+    key = home.keyring().partner_data_key("acme")
+    file_id = int(sealed[0].stem)
+    assert unseal_file(sealed[0], key, f"raw/{file_id}") == text.encode()
+    assert leftovers(home) == []
+    monkeypatch.setenv("TESSERA_INBOX__RAW_RETENTION_DAYS", "0")
+    run_once(Home.open(acme.root))
+    assert list((home.store / "raw" / "acme").glob("*.sealed")) == []
