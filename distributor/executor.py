@@ -169,7 +169,7 @@ class Executor:
         of a batch split to isolate bad rows."""
         deadline = time.monotonic() + self.config.retry_window_seconds
         schema = [ID_COLUMNS[c] for c in batch.id_schema]
-        columns = plan.columns(batch)
+        columns = plan.batch_ids(batch)
         attempt = 0
         while not self.stop.is_set():
             self.ledger.mark(batch_id, "sent")

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
+import polars as pl
+
 Action = Literal["add", "delete"]
 
 # Plan columns (lower case, destination-neutral) and the TikTok id_schema names they carry.
@@ -89,10 +91,10 @@ class Destination(Protocol):
         action: Action,
         audience_id: str,
         id_schema: Sequence[str],
-        columns: Sequence[Sequence[str | None]],
+        ids: pl.DataFrame,
     ) -> None:
-        """Add or delete users: `columns[i]` holds the ids of `id_schema[i]`, row-aligned;
-        None marks a missing id."""
+        """Add or delete users: column i of `ids` holds the ids of `id_schema[i]`,
+        row-aligned (lowercase hex); null marks a missing id."""
         ...
 
     async def aclose(self) -> None: ...

