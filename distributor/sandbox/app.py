@@ -59,11 +59,16 @@ class Faults:
     error_rate_5xx: float = 0.0
     throttle_burst: int = 0
     drop_rate: float = 0.0
+    # Ids whose presence makes a mapping request fail with 40002, as TikTok does for a
+    # batch it finds malformed: lets tests check that bad rows are isolated.
+    poison_ids: list[str] = field(default_factory=list)
 
     def update(self, data: dict[str, Any]) -> None:
         if not data:
             self.__init__()  # type: ignore[misc]
             return
+        if "poison_ids" in data:
+            self.poison_ids = [str(v) for v in data["poison_ids"]]
         for name in ("latency_ms", "error_rate_5xx", "drop_rate"):
             if name in data:
                 setattr(self, name, float(data[name]))
@@ -398,6 +403,10 @@ async def segment_mapping(box: Sandbox, request: Request) -> Result:
             raise ApiError(
                 40002, f"Parameter error: {id_type} ids must be {length} lowercase hex characters"
             )
+    if box.faults.poison_ids:
+        poison = set(box.faults.poison_ids)
+        if any(poison.intersection(values) for values in columns.values()):
+            raise ApiError(40002, "Parameter error: batch_data holds an invalid user id")
     touched = sorted({audience_id for audience_id, _ in targets})
     audiences = {a: owned_audience(box, advertiser, a, "audience_ids") for a in touched}
     for (audience_id, id_type), values in targets.items():

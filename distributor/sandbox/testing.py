@@ -45,7 +45,7 @@ class Sandbox:
     def token(self, role: str = "admin", n: int = 0) -> str:
         return str(self.advertisers[n]["tokens"][role])
 
-    def faults(self, **values: float) -> dict[str, Any]:
+    def faults(self, **values: float | list[str]) -> dict[str, Any]:
         return dict(self.control.post("faults", json=values).json())
 
     def limits(self, per_second: int, per_minute: int) -> None:

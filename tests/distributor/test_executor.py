@@ -172,3 +172,29 @@ def test_kill_9_mid_upload_then_resume(home: Path, sandbox: Sandbox) -> None:
     audiences = sb.audiences(sb.advertiser())
     assert len(audiences) == 1
     assert sb.members(report.audience_id or "") == expected(members(range(size)))
+
+
+def test_rows_a_batch_is_refused_for_are_isolated(home: Path, fast_sandbox: Sandbox) -> None:
+    """A 40002 for a batch splits it in halves until the refused rows stand alone: they
+    are marked errored, every other member is delivered, and a later sync retries them."""
+    sb = fast_sandbox
+    wire(home, sb)
+    add_account(home, sb)
+    people = members(range(25_000))
+    bad_rows = [3, 12_345, 24_990]
+    poison = [people["email_sha256"][i] for i in bad_rows]
+    sb.faults(poison_ids=poison)
+    report = _run(home, "fans", people)
+    assert report.status == "done"
+    assert report.errored == len(bad_rows)
+    assert report.synced == report.entered - report.not_synced - len(bad_rows)
+    held = sb.members(report.audience_id or "")
+    want = expected(people)
+    assert held["EMAIL_SHA256"] == want["EMAIL_SHA256"] - set(poison)
+    mapping = [e for e in sb.requests() if e["path"] == "segment/mapping/"]
+    assert sum(1 for e in mapping if e["code"] == 40002) < 3 * 2 * 15  # bisection, not a storm
+    sb.faults()
+    h = open_home(home)
+    again = sync(h, h.settings, "fans", people)
+    assert again.errored == 0
+    assert sb.members(report.audience_id or "") == want
