@@ -292,6 +292,22 @@ class Ledger:
                 (status, message, time.time(), run_id),
             )
 
+    def window_started(self, distribution_id: int) -> float | None:
+        """When the current retry window opened: the start of the earliest of the runs
+        just before now that did not finish cleanly (killed, or stopped on the token).
+        None when the last run finished: a new run opens a new window."""
+        started = None
+        rows = self.db.execute(
+            "SELECT started_at, finished_at, message FROM runs WHERE distribution_id = ?"
+            " ORDER BY id DESC",
+            (distribution_id,),
+        )
+        for row in rows:
+            if row["finished_at"] is not None and row["message"] is None:
+                break
+            started = float(row["started_at"])
+        return started
+
     def unfolded_runs(self, distribution_id: int) -> list[int]:
         rows = self.db.execute(
             "SELECT id FROM runs WHERE distribution_id = ? AND status NOT IN ('folded')"

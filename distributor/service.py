@@ -10,7 +10,7 @@ import os
 import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -278,6 +278,10 @@ async def _execute(
     except AuthError as exc:
         raise AuthError(f"{account_name}: {exc}; {REAUTHORIZE}", exc.code) from None
     assert dist.audience_id is not None
+    opened = ledger.window_started(dist.id)
+    if opened is not None:  # users still pending from runs that did not finish
+        left = config.retry_window_seconds - (time.time() - opened)
+        config = replace(config, retry_window_seconds=max(0.0, left))
     run_id = ledger.start_run(dist.id, result)
     executor = Executor(dest, ledger, config)
     outcome = await executor.run(result, dist.audience_id, run_id, progress)

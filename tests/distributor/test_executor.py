@@ -16,7 +16,7 @@ import polars as pl
 import pytest
 
 from distributor.sandbox.testing import Sandbox
-from distributor.service import RunReport, RunStopped, distribute, open_home, sync
+from distributor.service import RunReport, RunStopped, distribute, open_home, open_ledger, sync
 from tests.distributor.helpers import add_account, cli, expected, members, wire
 
 
@@ -198,3 +198,35 @@ def test_rows_a_batch_is_refused_for_are_isolated(home: Path, fast_sandbox: Sand
     again = sync(h, h.settings, "fans", people)
     assert again.errored == 0
     assert sb.members(report.audience_id or "") == want
+
+
+def test_retry_window_spans_restarts(home: Path, fast_sandbox: Sandbox) -> None:
+    """A run killed 13 hours ago opened the retry window: after a restart, users still
+    failing are marked errored at once instead of being retried for 13 more hours."""
+    sb = fast_sandbox
+    wire(home, sb)
+    add_account(home, sb)
+    first = _run(home, "fans", members(range(2_000)))
+    h = open_home(home)
+    ledger = open_ledger(h)
+    try:
+        (dist,) = ledger.distributions("fans")
+        with ledger.tx() as db:
+            db.execute(
+                "INSERT INTO runs (distribution_id, started_at, status, rows)"
+                " VALUES (?, ?, 'running', 0)",
+                (dist.id, time.time() - 13 * 3600 - 60),
+            )
+    finally:
+        ledger.close()
+    sb.faults(error_rate_5xx=1.0)
+    started = time.monotonic()
+    report = sync(h, h.settings, "fans", members(range(1_000, 3_000)))
+    assert time.monotonic() - started < 30
+    assert report.errored > 0
+    assert report.synced < report.entered - report.not_synced
+    sb.faults()
+    # The killed run is behind us now: the next sync has a whole window and finishes.
+    final = sync(h, h.settings, "fans", members(range(1_000, 3_000)))
+    assert final.errored == 0
+    assert sb.members(first.audience_id or "") == expected(members(range(1_000, 3_000)))
