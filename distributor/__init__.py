@@ -4,6 +4,7 @@ The entry points: `distribute` and `sync` (record sync of one segment to its ad 
 with `open_home`/`open_ledger` to reach the state they use.
 """
 
-from distributor.service import RunReport, RunStopped, distribute, open_home, open_ledger, sync
+from distributor.metrics import RunReport
+from distributor.service import RunStopped, distribute, open_home, open_ledger, sync
 
 __all__ = ["RunReport", "RunStopped", "distribute", "open_home", "open_ledger", "sync"]

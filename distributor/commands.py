@@ -11,9 +11,10 @@ import click
 import polars as pl
 
 from distributor.destinations.base import DestinationError
+from distributor.metrics import RunReport
 from distributor.report import print_reports, print_table
 from distributor.rules import RuleError
-from distributor.service import RunReport, RunStopped, distribute, open_home, open_ledger, sync
+from distributor.service import RunStopped, distribute, open_home, open_ledger, sync
 from resolver.api import Segments
 from resolver.errors import ResolverError
 from resolver.home import Home

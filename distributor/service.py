@@ -10,9 +10,9 @@ import os
 import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import polars as pl
 
@@ -20,8 +20,9 @@ from config import Settings, load_settings
 from distributor.destinations.base import AuthError, Capabilities, TransientError
 from distributor.destinations.tiktok import TikTokDestination
 from distributor.executor import REAUTHORIZE, ExecConfig, Executor
-from distributor.ledger import HELD_SCHEMA, TOKEN_PURPOSE, Distribution, Ledger
-from distributor.plan import ID_COLS, KEY, Plan, current_from_members, plan_long, to_long
+from distributor.ledger import TOKEN_PURPOSE, Distribution, Ledger
+from distributor.metrics import RunReport, errored_ids, run_report
+from distributor.plan import Plan, current_from_members, plan_long, to_long
 from distributor.rules import (
     RuleError,
     audience_name,
@@ -33,29 +34,6 @@ from resolver import Home
 
 T = TypeVar("T")
 SECRET_ENV = "TESSERA_TIKTOK__APP_SECRET"  # noqa: S105 (a variable name)
-
-
-@dataclass(frozen=True)
-class RunReport:
-    segment: str
-    account: str
-    audience_id: str | None
-    audience_name: str
-    status: str  # done | dry-run | stopped
-    entered: int
-    synced: int
-    not_synced: int
-    pending: int
-    errored: int
-    cover_num: int
-    deletes: int
-    adds: int
-    batches: int
-    requests: int = 0
-    message: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 class RunStopped(AuthError):
@@ -170,7 +148,7 @@ async def _run(
             held if held is not None else ledger.held(_blank()), to_long(current), caps.max_batch
         )
         if dry_run:
-            return _report(segment, account_name, dist, name, "dry-run", current, held, result)
+            return run_report(segment, account_name, dist, name, "dry-run", current, held, result)
         dest = destination(settings, account.advertiser_id, ledger.token(account_name))
         try:
             return await _execute(
@@ -285,7 +263,7 @@ async def _execute(
     run_id = ledger.start_run(dist.id, result)
     executor = Executor(dest, ledger, config)
     outcome = await executor.run(result, dist.audience_id, run_id, progress)
-    errored_ids = _errored_ids(result, ledger.errored_ranges(run_id))
+    refused = errored_ids(result, ledger.errored_ranges(run_id))
     status = "stopped" if outcome.stopped else "done"
     message = f"{account_name}: {outcome.stopped}; {REAUTHORIZE}" if outcome.stopped else None
     ledger.finish_run(run_id, status, message)
@@ -297,7 +275,7 @@ async def _execute(
             cover = (await _retry(config, lambda: dest.get_audience(audience), 5)).cover_num
         except Exception:
             cover = 0
-    report = _report(
+    report = run_report(
         segment,
         account_name,
         dist,
@@ -306,7 +284,7 @@ async def _execute(
         current,
         ledger.held(dist),
         result,
-        errored_ids,
+        refused,
         cover,
         outcome.requests,
         message,
@@ -315,64 +293,3 @@ async def _execute(
     if outcome.stopped is not None:
         raise RunStopped(message or "stopped", report)
     return report
-
-
-def _errored_ids(result: Plan, ranges: list[tuple[int, int]]) -> pl.DataFrame:
-    parts = [result.rows.slice(start, end - start) for start, end in ranges]
-    if not parts:
-        return to_long(result.rows.clear())
-    return to_long(pl.concat(parts))
-
-
-def _report(
-    segment: str,
-    account: str,
-    dist: Distribution | None,
-    name: str,
-    status: str,
-    current: pl.DataFrame,
-    held: pl.DataFrame | None,
-    result: Plan,
-    errored_ids: pl.DataFrame | None = None,
-    cover: int = 0,
-    requests: int = 0,
-    message: str | None = None,
-) -> RunReport:
-    has_id = pl.any_horizontal([pl.col(c).is_not_null() for c in ID_COLS])
-    persons = current.select(KEY).unique().height
-    accepted = current.filter(has_id)
-    long = to_long(accepted)
-    keys = ["id_type", "id"]
-    held = held if held is not None else pl.DataFrame(schema=HELD_SCHEMA)
-    definite = held.filter(~pl.col("uncertain")).select(keys).unique()
-    bad = errored_ids.select(keys).unique() if errored_ids is not None else definite.clear()
-    per_person = (
-        long.join(definite.with_columns(pl.lit(True).alias("_held")), on=keys, how="left")
-        .join(bad.with_columns(pl.lit(True).alias("_bad")), on=keys, how="left")
-        .group_by(KEY)
-        .agg(
-            pl.col("_held").fill_null(False).all().alias("synced"),
-            pl.col("_bad").fill_null(False).any().alias("bad"),
-        )
-    )
-    with_ids = accepted.select(KEY).unique().height
-    synced = int(per_person["synced"].sum())
-    errored = int(per_person.filter(~pl.col("synced") & pl.col("bad")).height)
-    return RunReport(
-        segment=segment,
-        account=account,
-        audience_id=dist.audience_id if dist else None,
-        audience_name=name,
-        status=status,
-        entered=persons,
-        synced=synced,
-        not_synced=persons - with_ids,
-        pending=with_ids - synced - errored,
-        errored=errored,
-        cover_num=cover,
-        deletes=result.count("delete"),
-        adds=result.count("add"),
-        batches=len(result.batches),
-        requests=requests,
-        message=message,
-    )

@@ -15,8 +15,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from distributor.metrics import RunReport
 from distributor.sandbox.testing import Sandbox
-from distributor.service import RunReport, RunStopped, distribute, open_home, open_ledger, sync
+from distributor.service import RunStopped, distribute, open_home, open_ledger, sync
 from tests.distributor.helpers import add_account, cli, expected, members, wire
 
 
