@@ -15,9 +15,7 @@ from distributor.metrics import RunReport
 from distributor.report import print_reports, print_table
 from distributor.rules import RuleError
 from distributor.service import RunStopped, distribute, open_home, open_ledger, sync
-from resolver.api import Segments
-from resolver.errors import ResolverError
-from resolver.home import Home
+from resolver import Home, ResolverError, Segments
 
 
 def _home(ctx: click.Context) -> Home:

@@ -24,10 +24,7 @@ from distributor.commands import _members
 from distributor.report import print_reports
 from distributor.sandbox.testing import Sandbox, start_sandbox
 from distributor.service import distribute, open_home, open_ledger, sync
-from resolver.commands import add_partner
-from resolver.home import Home
-from resolver.sample import sample_frame, write_sample
-from resolver.service import Service
+from resolver import Home, Service, add_partner, sample_frame, write_sample
 
 SEGMENT = "sports fans"
 PARTNER = "demo-partner"

@@ -30,3 +30,22 @@ def test_no_upward_imports(package: str) -> None:
         for name in _imports(path) & FORBIDDEN[package]
     ]
     assert offenders == []
+
+
+def test_distributor_uses_only_the_resolvers_public_face() -> None:
+    """The distributor reads what the resolver stored through `resolver`'s `__all__`."""
+    import resolver
+
+    offenders = []
+    for path in sorted((ROOT / "distributor").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("resolver"):
+                if node.module != "resolver":
+                    offenders.append(f"{path.relative_to(ROOT)} imports {node.module}")
+                offenders += [
+                    f"{path.relative_to(ROOT)} imports resolver.{alias.name}"
+                    for alias in node.names
+                    if alias.name not in resolver.__all__
+                ]
+    assert offenders == []

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from resolver.sample import canonical_identifiers
+from resolver import canonical_identifiers
 
 ID_TYPES = ("EMAIL_SHA256", "PHONE_SHA256", "IDFA_SHA256", "AAID_SHA256", "IDFA_MD5", "AAID_MD5")
 ROLES = ("ADMIN", "OPERATOR", "ANALYST")
