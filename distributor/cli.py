@@ -7,6 +7,8 @@ from typing import NoReturn
 
 import click
 
+from distributor.destinations import REGISTRY
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
@@ -93,7 +95,7 @@ def _fail(message: str) -> NoReturn:
 
 
 @accounts.command("add")
-@click.argument("platform", type=click.Choice(["tiktok"]))
+@click.argument("platform", type=click.Choice(sorted(REGISTRY)))
 @click.option("--advertiser-id", required=True, help="The 19-digit TikTok advertiser ID.")
 @click.option("--name", required=True, help="A name for this account (1-149 characters).")
 @click.option("--token-env", metavar="VAR", help="Environment variable holding the token.")

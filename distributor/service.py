@@ -17,6 +17,7 @@ from typing import TypeVar
 import polars as pl
 
 from config import Settings, load_settings
+from distributor.destinations import platform
 from distributor.destinations.base import AuthError, Capabilities, TransientError
 from distributor.destinations.tiktok import TikTokDestination
 from distributor.executor import REAUTHORIZE, ExecConfig, Executor
@@ -57,27 +58,14 @@ def open_ledger(home: Home) -> Ledger:
     return Ledger(home.state, home.keyring().subkey(TOKEN_PURPOSE))
 
 
-def capabilities(settings: Settings) -> Capabilities:
-    tiktok = settings.section("tiktok")
-    return Capabilities(
-        max_batch=min(10_000, int(settings.get("distributor.batch_size"))),
-        requests_per_second=int(tiktok["requests_per_second"]),
-        requests_per_minute=int(tiktok["requests_per_minute"]),
-        max_audiences=int(tiktok["max_audiences"]),
-        max_name_length=int(tiktok["max_name_length"]),
-    )
+def capabilities(settings: Settings, name: str = "tiktok") -> Capabilities:
+    return platform(name)[0](settings)
 
 
-def destination(settings: Settings, advertiser_id: str, token: str) -> TikTokDestination:
-    section = settings.section("distributor")
-    return TikTokDestination(
-        str(settings.get("tiktok.api_base_url")),
-        advertiser_id,
-        token,
-        capabilities(settings),
-        timeout=float(section["request_timeout_seconds"]),
-        connections=int(section["concurrency"]),
-    )
+def destination(
+    settings: Settings, advertiser_id: str, token: str, name: str = "tiktok"
+) -> TikTokDestination:
+    return platform(name)[1](settings, advertiser_id, token)
 
 
 def distribute(
@@ -136,7 +124,7 @@ async def _run(
         accounts = {a.id: a.name for a in ledger.accounts()}
         found = ledger.distributions(segment)
         check_one_account(segment, account_name, [accounts[d.account_id] for d in found])
-        caps = capabilities(settings)
+        caps = capabilities(settings, account.platform)
         dist = next((d for d in found if d.account_id == account.id), None)
         name = dist.audience_name if dist else audience_name(segment, caps.max_name_length)
         current = current_from_members(members)
@@ -149,7 +137,9 @@ async def _run(
         )
         if dry_run:
             return run_report(segment, account_name, dist, name, "dry-run", current, held, result)
-        dest = destination(settings, account.advertiser_id, ledger.token(account_name))
+        dest = destination(
+            settings, account.advertiser_id, ledger.token(account_name), account.platform
+        )
         try:
             return await _execute(
                 ledger,
