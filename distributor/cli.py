@@ -48,6 +48,11 @@ def main(ctx: click.Context, home: str | None) -> None:
 @click.option("--latency-ms", type=float, default=0.0, help="Added latency per request.")
 @click.option("--error-rate", type=float, default=0.0, help="Share of requests answered 503.")
 @click.option("--drop-rate", type=float, default=0.0, help="Share of connections dropped.")
+@click.option(
+    "--truncate-names",
+    is_flag=True,
+    help='Store audience names over 70 characters as 67 + "..." (reported, unconfirmed).',
+)
 @click.pass_context
 def sandbox(
     ctx: click.Context,
@@ -61,6 +66,7 @@ def sandbox(
     latency_ms: float,
     error_rate: float,
     drop_rate: float,
+    truncate_names: bool,
 ) -> None:
     """Run a local TikTok Business API v1.3 emulator (a real HTTP server).
 
@@ -78,6 +84,7 @@ def sandbox(
         per_second=conf["requests_per_second"] if rps is None else rps,
         per_minute=conf["requests_per_minute"] if rpm is None else rpm,
         faults=Faults(latency_ms=latency_ms, error_rate_5xx=error_rate, drop_rate=drop_rate),
+        truncate_names=truncate_names,
     )
     serve(box, conf["host"] if host is None else host, conf["port"] if port is None else port)
 

@@ -7,7 +7,8 @@ public record leaves open (see shared research, tiktok_api.md) is a documented c
 - rows of batch_data misaligned with id_schema are refused (strict), not counted;
 - an unknown audience ID is a 40002 parameter error naming the field;
 - over the 400-audience cap is 40002 "The number of custom audiences exceeds the upper limit";
-- names longer than 128 characters are refused (no silent truncation).
+- names longer than 128 characters are refused; names of 71-128 are kept whole unless the
+  emulator runs with --truncate-names (then stored as 67 characters + "...").
 The /_sandbox/ space (auth codes, faults, members, request log) is not part of TikTok's API.
 """
 
@@ -42,6 +43,7 @@ API = "/open_api/v1.3/"
 MAX_AUDIENCES = 400
 MAX_BATCH = 10_000
 MAX_NAME = 128
+TRUNCATE_OVER = 70
 MIN_REPORTED = 1000
 HEX = {64: re.compile(r"(?:[0-9a-f]{64}\n)*"), 32: re.compile(r"(?:[0-9a-f]{32}\n)*")}
 
@@ -85,6 +87,9 @@ class Sandbox:
     log: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=200_000))
     rng: random.Random = field(default_factory=random.Random)
     counter: int = 0
+    # Inferred, off by default: store names of 71-128 characters as 67 + "..." (a note in
+    # Segment's TikTok destination; TikTok does not document it).
+    truncate_names: bool = False
 
     def request_id(self) -> str:
         self.counter += 1
@@ -285,6 +290,8 @@ async def segment_audience(box: Sandbox, request: Request) -> Result:
             raise ApiError(
                 40002, f"The number of custom audiences exceeds the upper limit ({MAX_AUDIENCES})"
             )
+        if box.truncate_names and len(name) > TRUNCATE_OVER:
+            name = name[: TRUNCATE_OVER - 3] + "..."
         audience = Audience(box.state.new_audience_id(), advertiser, name, now_text())
         audience.history.append(
             {

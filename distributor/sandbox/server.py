@@ -28,6 +28,7 @@ def make_sandbox(
     per_second: int,
     per_minute: int,
     faults: Faults | None = None,
+    truncate_names: bool = False,
 ) -> Sandbox:
     state = SandboxState(seed, state_file)
     return Sandbox(
@@ -35,6 +36,7 @@ def make_sandbox(
         users=UserBase(user_base_size, state.seed),
         limiter=TokenLimiter(per_second, per_minute),
         faults=faults or Faults(),
+        truncate_names=truncate_names,
     )
 
 

@@ -126,3 +126,26 @@ def test_deletes_of_every_distribution_precede_its_adds(wired: Path, fast_sandbo
     last_delete = max(i for i, a in enumerate(actions) if a == "delete")
     first_add = actions.index("add")
     assert last_delete < first_add
+
+
+def test_long_segment_names_fit_and_survive_a_truncating_platform(
+    home: Path, clean_env: None
+) -> None:
+    from distributor.sandbox.testing import start_sandbox
+
+    with start_sandbox("--users", "1000", "--rps", "0", "--rpm", "0", "--truncate-names") as sb:
+        wire(home, sb)
+        add_account(home, sb, "first", n=0)
+        CliRunner().invoke(resolver_main, ["--home", str(home), "partners", "add", "acme"])
+        long_name = "Fans of long-distance running and cycling events in the Pacific Northwest"
+        drop(Home.open(home), "acme", "a.csv", csv_text(people(0, 50, long_name)))
+        serve_once(home)
+        first = cli(home, "distribute", long_name, "--account", "first", "--json")
+        assert first.exit_code == 0, first.output
+        report = json.loads(first.output)[0]
+        assert len(report["audience_name"]) <= 70
+        (audience,) = sb.audiences(sb.advertiser())
+        assert audience["name"] == report["audience_name"]  # not cut by the platform
+        again = cli(home, "sync", long_name, "--json")
+        assert again.exit_code == 0, again.output
+        assert len(sb.audiences(sb.advertiser())) == 1

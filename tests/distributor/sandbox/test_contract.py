@@ -346,3 +346,18 @@ def test_state_persists_across_restart_and_sigterm_is_clean(tmp_path: Path) -> N
         assert second.token() == token
         assert second.members(audience) == {"EMAIL_SHA256": {sha("kept@x.com")}}
         assert second.stop(signal.SIGINT) == 0
+
+
+def test_long_names_are_kept_or_truncated_when_asked() -> None:
+    long = "n" * 100
+    with start_sandbox("--users", "1000") as plain:
+        client = api(plain)
+        made = create(client, plain.advertiser(), long)["data"]["audience_id"]
+        assert [a["name"] for a in plain.audiences(plain.advertiser())] == [long]
+        assert made
+    with start_sandbox("--users", "1000", "--truncate-names") as cutting:
+        client = api(cutting)
+        create(client, cutting.advertiser(), long)
+        create(client, cutting.advertiser(), "s" * 70)
+        names = sorted(a["name"] for a in cutting.audiences(cutting.advertiser()))
+        assert names == sorted(["n" * 67 + "...", "s" * 70])
