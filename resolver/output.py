@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Protocol
@@ -94,6 +95,32 @@ def atomic_file(path: Path) -> Iterator[IO[bytes]]:
         tmp.unlink(missing_ok=True)
 
 
+class _Background:
+    """Writes on a thread, one chunk behind: encoding and writing a chunk (Polars and
+    pyarrow release the GIL) overlap with computing the next. Errors surface on the
+    next call or at the end."""
+
+    def __init__(self, inner: ChunkWriter) -> None:
+        self._inner = inner
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tessera-write")
+        self._pending: Future[None] | None = None
+
+    def write(self, frame: pl.DataFrame) -> None:
+        self.wait()
+        self._pending = self._pool.submit(self._inner.write, frame)
+
+    def wait(self) -> None:
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending.result()
+
+    def close(self) -> None:
+        try:
+            self.wait()
+        finally:
+            self._pool.shutdown(wait=True)
+
+
 @contextmanager
 def chunk_writer(
     path: Path, fmt: str | None = None, empty_schema: Mapping[str, pl.DataType] | None = None
@@ -103,12 +130,20 @@ def chunk_writer(
     with atomic_file(path) as handle:
         if fmt == "parquet":
             writer = _ParquetWriter(handle)
-            yield writer
+            background = _Background(writer)
+            try:
+                yield background
+            finally:
+                background.close()
             schema = pl.DataFrame(schema=empty_schema).to_arrow().schema if empty_schema else None
             writer.close(schema)
         else:
             csv = _CsvWriter(handle)
-            yield csv
+            background = _Background(csv)
+            try:
+                yield background
+            finally:
+                background.close()
             if csv._header and empty_schema:
                 pl.DataFrame(schema=empty_schema).write_csv(handle)
 

@@ -31,7 +31,7 @@ from resolver.hashing import hex_to_binary, hmac_sha256_hex
 from resolver.keys import KeyRing, encode_person_ids
 from resolver.normalize import check_region, prepare
 from resolver.profiles import get_profile
-from resolver.reader import Source, open_source, read_chunks
+from resolver.reader import Source, open_source, prefetch, read_chunks
 from resolver.schema import ColumnMap, detect_columns
 
 CHUNK_SCHEMA: dict[str, pl.DataType] = {
@@ -133,7 +133,7 @@ class Resolution:
         started = time.perf_counter()
         offset = 0
         try:
-            for raw in read_chunks(self.source, self._chunk_rows):
+            for raw in prefetch(read_chunks(self.source, self._chunk_rows)):
                 chunk = self._resolve(raw, offset)
                 offset += len(raw)
                 self._count(chunk)
@@ -154,7 +154,7 @@ class Resolution:
         families = _families(self._columns)
         keep = [f"{fam}_sha256" for fam in families] + [f"{fam}_error" for fam in families]
         try:
-            for raw in read_chunks(self.source, self._chunk_rows):
+            for raw in prefetch(read_chunks(self.source, self._chunk_rows)):
                 prepared = prepare(
                     raw,
                     self._columns.identifiers,
@@ -290,7 +290,7 @@ def resolve_file(
     keyring: KeyRing | None,
     region: str = "US",
     profile: str = "tiktok",
-    chunk_rows: int = 500_000,
+    chunk_rows: int = 400_000,
     aliases: Mapping[str, str] | None = None,
     max_line_bytes: int = 65536,
     max_decompressed_bytes: int | None = None,

@@ -14,11 +14,14 @@ import mmap
 import os
 import shutil
 import tempfile
+import threading
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from queue import Full, Queue
+from typing import Any
 
 import polars as pl
 import pyarrow as pa
@@ -215,6 +218,42 @@ def _check_ragged(data: Path, separator: str, expected: int, path: Path) -> None
         line=int(stats["bad"]),
         column=min(found, expected) + 1,
     )
+
+
+def prefetch(chunks: Iterator[pl.DataFrame], depth: int = 1) -> Iterator[pl.DataFrame]:
+    """The same chunks, read `depth` ahead on a thread: parsing the next chunk (pyarrow,
+    GIL released) overlaps with work on the current one. Errors surface in order."""
+    queue: Queue[tuple[str, Any]] = Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for chunk in chunks:
+                while not stop.is_set():
+                    try:
+                        queue.put(("chunk", chunk), timeout=0.1)
+                        break
+                    except Full:
+                        continue
+                if stop.is_set():
+                    return
+            queue.put(("end", None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            queue.put(("error", exc))
+
+    worker = threading.Thread(target=produce, name="tessera-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, item = queue.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join()
 
 
 def read_chunks(source: Source, chunk_rows: int) -> Iterator[pl.DataFrame]:

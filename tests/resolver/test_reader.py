@@ -4,6 +4,7 @@ line and column, and never a value."""
 from __future__ import annotations
 
 import gzip
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -94,3 +95,25 @@ def test_headerless_file_does_not_leak_values(tmp_path: Path) -> None:
         _collect(path)
     assert SECRET not in str(info.value)
     assert info.value.code == "no_identifier_column"
+
+
+def test_prefetch_keeps_order_raises_in_order_and_stops_early() -> None:
+    import polars as pl
+
+    from resolver.reader import prefetch
+
+    def chunks(fail_after: int | None) -> Iterator[pl.DataFrame]:
+        for n in range(5):
+            if fail_after is not None and n == fail_after:
+                raise ValueError("broken at chunk 3")
+            yield pl.DataFrame({"n": [n]})
+
+    assert [c.item() for c in prefetch(chunks(None))] == [0, 1, 2, 3, 4]
+    seen = []
+    with pytest.raises(ValueError, match="chunk 3"):
+        for chunk in prefetch(chunks(3)):
+            seen.append(chunk.item())
+    assert seen == [0, 1, 2]
+    stream = prefetch(chunks(None))
+    assert next(stream).item() == 0
+    stream.close()  # the producer thread ends; nothing hangs
