@@ -109,10 +109,13 @@ def test_prefetch_keeps_order_raises_in_order_and_stops_early() -> None:
             yield pl.DataFrame({"n": [n]})
 
     assert [c.item() for c in prefetch(chunks(None))] == [0, 1, 2, 3, 4]
-    seen = []
+    seen: list[int] = []
+
+    def drain() -> None:
+        seen.extend(chunk.item() for chunk in prefetch(chunks(3)))
+
     with pytest.raises(ValueError, match="chunk 3"):
-        for chunk in prefetch(chunks(3)):
-            seen.append(chunk.item())
+        drain()
     assert seen == [0, 1, 2]
     stream = prefetch(chunks(None))
     assert next(stream).item() == 0
