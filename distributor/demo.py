@@ -109,7 +109,7 @@ def run_demo(root: Path, rows: int) -> None:
         log = sandbox.requests()
         mapping = [e for e in log if e["path"] == "segment/mapping/"]
         click.echo(f"   requests sent: {len(log)} ({len(mapping)} mapping batches)")
-    click.echo(f"\nThe demo's home is {root} (inspect it with `resolver status`).")
+    click.echo(f"\nThe demo's home is {root}: `resolver --home {root} status` shows it.")
 
 
 def demo_home() -> Path:

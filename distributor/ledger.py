@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -34,6 +33,7 @@ import numpy as np
 import polars as pl
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from distributor.ledger_accounts import AccountTable
 from distributor.plan import ID_COLS, ID_TYPE, KEY, Batch, Plan
 
 SCHEMA = """
@@ -69,17 +69,6 @@ HELD_SCHEMA = pl.Schema(
 
 
 @dataclass(frozen=True)
-class Account:
-    id: int
-    name: str
-    platform: str
-    advertiser_id: str
-    role: str
-    created_at: float
-    checked_at: float | None
-
-
-@dataclass(frozen=True)
 class Distribution:
     id: int
     segment: str
@@ -98,7 +87,7 @@ def _write_parquet(frame: pl.DataFrame, path: Path) -> None:
     os.replace(tmp, path)
 
 
-class Ledger:
+class Ledger(AccountTable):
     def __init__(self, state_dir: Path, token_key: bytes) -> None:
         self.root = state_dir / "distributor"
         (self.root / "held").mkdir(parents=True, exist_ok=True)
@@ -123,65 +112,6 @@ class Ledger:
             self.db.execute("ROLLBACK")
             raise
         self.db.execute("COMMIT")
-
-    # -- accounts ----------------------------------------------------------------
-
-    def _seal(self, name: str, token: str) -> bytes:
-        nonce = secrets.token_bytes(12)
-        return nonce + self._aead.encrypt(nonce, token.encode(), b"account:" + name.encode())
-
-    def add_account(
-        self, name: str, platform: str, advertiser_id: str, token: str, role: str
-    ) -> None:
-        with self.tx() as db:
-            db.execute(
-                "INSERT INTO accounts (name, platform, advertiser_id, token, role, created_at,"
-                " checked_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    name,
-                    platform,
-                    advertiser_id,
-                    self._seal(name, token),
-                    role,
-                    time.time(),
-                    time.time(),
-                ),
-            )
-
-    def update_token(self, name: str, token: str, role: str) -> None:
-        with self.tx() as db:
-            db.execute(
-                "UPDATE accounts SET token = ?, role = ?, checked_at = ? WHERE name = ?",
-                (self._seal(name, token), role, time.time(), name),
-            )
-
-    def token(self, name: str) -> str:
-        row = self.db.execute("SELECT token FROM accounts WHERE name = ?", (name,)).fetchone()
-        if row is None:
-            raise KeyError(name)
-        blob = bytes(row["token"])
-        return self._aead.decrypt(blob[:12], blob[12:], b"account:" + name.encode()).decode()
-
-    def accounts(self) -> list[Account]:
-        rows = self.db.execute(
-            "SELECT id, name, platform, advertiser_id, role, created_at, checked_at"
-            " FROM accounts ORDER BY name"
-        )
-        return [Account(**dict(r)) for r in rows]
-
-    def account(self, name: str) -> Account | None:
-        return next((a for a in self.accounts() if a.name == name), None)
-
-    def remove_account(self, name: str) -> bool:
-        with self.tx() as db:
-            return db.execute("DELETE FROM accounts WHERE name = ?", (name,)).rowcount > 0
-
-    def touch_account(self, name: str, role: str) -> None:
-        with self.tx() as db:
-            db.execute(
-                "UPDATE accounts SET role = ?, checked_at = ? WHERE name = ?",
-                (role, time.time(), name),
-            )
 
     # -- distributions -------------------------------------------------------------
 
