@@ -10,7 +10,6 @@ the line and column of the first problem, never a value.
 from __future__ import annotations
 
 import gzip
-import mmap
 import os
 import shutil
 import tempfile
@@ -151,14 +150,27 @@ def _scan_lines(data: Path) -> pl.LazyFrame:
 
 def _check_nul(data: Path, path: Path) -> None:
     """NUL bytes are not text (and would split lines for the scanner): refuse the file,
-    naming the line of the first one. One memchr pass over the mapped file."""
-    with data.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        at = mm.find(b"\x00")
-        if at >= 0:
-            line = mm[:at].count(b"\n") + 1
-            raise InputError(
-                "nul_byte", path, "the file contains NUL bytes (binary data?)", line=line
-            )
+    naming the line of the first one. One pass of 16 MiB reads (~4 GB/s here)."""
+    buffer = bytearray(1 << 24)
+    offset = 0
+    with data.open("rb", buffering=0) as handle:
+        while size := handle.readinto(buffer):
+            at = buffer.find(b"\x00", 0, size)
+            if at >= 0:
+                line = _count_lines(data, offset + at) + 1
+                message = "the file contains NUL bytes (binary data?)"
+                raise InputError("nul_byte", path, message, line=line)
+            offset += size
+
+
+def _count_lines(data: Path, end: int) -> int:
+    """Newlines before byte `end` (error path only)."""
+    count = 0
+    with data.open("rb") as handle:
+        while end > 0 and (block := handle.read(min(1 << 24, end))):
+            count += block.count(b"\n")
+            end -= len(block)
+    return count
 
 
 def _line_stats(data: Path, max_line_bytes: int, path: Path) -> dict[str, str]:

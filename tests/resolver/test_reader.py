@@ -120,3 +120,12 @@ def test_prefetch_keeps_order_raises_in_order_and_stops_early() -> None:
     stream = prefetch(chunks(None))
     assert next(stream).item() == 0
     stream.close()  # the producer thread ends; nothing hangs
+
+
+def test_nul_bytes_are_refused_with_their_line(tmp_path: Path) -> None:
+    path = tmp_path / "nul.csv"
+    path.write_bytes(b"email\na@example.com\nb@exa\x00mple.com\nc@example.com\n")
+    with pytest.raises(InputError) as caught:
+        resolve_file(path, partner=None, keyring=None)
+    assert caught.value.code == "nul_byte"
+    assert caught.value.line == 3
