@@ -60,8 +60,6 @@ def _emit(reports: list[RunReport], as_json: bool) -> None:
 
 
 def _fail(exc: Exception) -> click.ClickException:
-    if isinstance(exc, RunStopped):
-        return click.ClickException(f"{exc}")
     return click.ClickException(str(exc))
 
 

@@ -6,7 +6,6 @@ back into the ledger, and return a RunReport."""
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -16,7 +15,7 @@ from typing import TypeVar
 
 import polars as pl
 
-from config import Settings, load_settings
+from config import Settings
 from distributor.destinations import platform
 from distributor.destinations.base import AuthError, Capabilities, TransientError
 from distributor.destinations.tiktok import TikTokDestination
@@ -46,11 +45,9 @@ class RunStopped(AuthError):
 
 
 def open_home(root: str | Path | None = None) -> Home:
-    """The home with its settings. TESSERA_TIKTOK__APP_SECRET is a secret read with
-    Settings.secret, not a setting, so it is kept out of the settings' environment layer."""
-    environ = {k: v for k, v in os.environ.items() if k != SECRET_ENV}
-    settings = load_settings(root, environ=environ)
-    return Home(root=settings.home, settings=settings)
+    """The home with its settings (the app secret, TESSERA_TIKTOK__APP_SECRET, is read with
+    Settings.secret; config keeps it out of the settings)."""
+    return Home.open(root)
 
 
 def open_ledger(home: Home) -> Ledger:

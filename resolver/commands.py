@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -18,7 +17,7 @@ from resolver.errors import ResolverError
 from resolver.home import Home
 from resolver.normalize import check_region
 from resolver.report import row_progress
-from resolver.service import Progress, Service, control_for, summary_json
+from resolver.service import Service, control_for, summary_json
 
 PARTNER_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
@@ -122,14 +121,8 @@ def register(
         _print_status(data)
 
 
-@contextmanager
-def _progress_one(console: Console, label: str, size: int) -> Iterator[Progress | None]:
-    with row_progress(console, size, label) as advance:
-        yield advance
-
-
 def _progress(console: Console) -> Any:
-    return lambda label, size: _progress_one(console, label, size)
+    return lambda label, size: row_progress(console, size, label)
 
 
 def status_data(home: Home) -> dict[str, Any]:

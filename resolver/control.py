@@ -75,8 +75,6 @@ CREATE TABLE IF NOT EXISTS segment_versions (
 # States a file can be in; the first four are the happy path.
 CLAIMED, PROCESSED, COMMITTED, PURGED = "claimed", "processed", "committed", "purged"
 QUARANTINED, DUPLICATE = "quarantined", "duplicate"
-UNFINISHED = (CLAIMED, PROCESSED, COMMITTED)
-INGESTED = (PROCESSED, COMMITTED, PURGED)
 
 
 def normalize_segment_name(name: str) -> str:

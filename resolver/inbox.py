@@ -64,6 +64,11 @@ def refusal(name: str, info: os.stat_result) -> tuple[str, str] | None:
     """Why an inbox entry is refused (code, message), or None if it may be claimed."""
     if not _name_ok(name):
         return "bad_name", "the file name has control, bidirectional or undecodable characters"
+    return inode_refusal(info)
+
+
+def inode_refusal(info: os.stat_result) -> tuple[str, str] | None:
+    """Why an entry that is not one regular, singly linked file is refused (from lstat)."""
     if stat.S_ISLNK(info.st_mode):
         return "not_regular_file", "symbolic links are refused"
     if stat.S_ISDIR(info.st_mode):

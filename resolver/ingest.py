@@ -37,6 +37,7 @@ from resolver.control import (
 )
 from resolver.errors import InputError, ResolverError, SegmentError
 from resolver.home import Home
+from resolver.inbox import inode_refusal
 from resolver.keys import KeyRing
 from resolver.output import atomic_file, chunk_writer, fsync_dir, write_bytes_atomic
 from resolver.pipeline import resolve_file
@@ -273,12 +274,9 @@ class Ingest:
             info = src.lstat()
         except FileNotFoundError:
             raise InputError("vanished", name, "the claimed file is gone") from None
-        if stat.S_ISLNK(info.st_mode):
-            raise InputError("not_regular_file", name, "symbolic links are refused")
-        if not stat.S_ISREG(info.st_mode):
-            raise InputError("not_regular_file", name, "only regular files are accepted")
-        if info.st_nlink > 1:
-            raise InputError("hard_link", name, "hard-linked files are refused")
+        refused = inode_refusal(info)
+        if refused is not None:
+            raise InputError(refused[0], name, refused[1])
 
     def _content_mac(self, src: Path, name: str) -> str:
         """A keyed digest of the file's (decompressed) content, for duplicate detection.

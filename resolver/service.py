@@ -93,7 +93,7 @@ class Service:
 
     def recover(self, summary: Summary, progress: ProgressFactory | None) -> None:
         """Finish every file a crash left unfinished, and remove what it left behind."""
-        for root in (self.home.work, self.home.store, self.home.outbox, self.home.quarantine):
+        for root in (self.home.work, self.home.outbox, self.home.quarantine):  # store: sweep()
             summary.swept += remove_temp_files(root)
         for rec in self.control.unfinished():
             if rec.state == CLAIMED:

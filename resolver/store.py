@@ -22,7 +22,6 @@ import shutil
 from pathlib import Path
 
 import polars as pl
-import pyarrow.parquet as pq
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -39,7 +38,6 @@ KEYS_SCHEMA: dict[str, pl.DataType] = {
     "maid_sha256": pl.String(),
     "maid_type": pl.String(),
 }
-SEGMENT_SCHEMA: dict[str, pl.DataType] = {"person_key": pl.Binary()}
 
 
 def _parquet_bytes(frame: pl.DataFrame) -> bytes:
@@ -183,7 +181,3 @@ def remove_temp_files(root: Path) -> int:
             path.unlink(missing_ok=True)
             removed += 1
     return removed
-
-
-def parquet_rows(path: Path) -> int:
-    return int(pq.read_metadata(path).num_rows)

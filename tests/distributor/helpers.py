@@ -31,20 +31,31 @@ def cli(home: Path, *args: str, env: dict[str, str] | None = None) -> Result:
     return CliRunner().invoke(main, ["--home", str(home), *args], env=env)
 
 
+def accounts_add(
+    home: Path,
+    advertiser_id: str,
+    name: str,
+    *,
+    token: str | None = None,
+    code: str | None = None,
+    secret: str | None = None,
+) -> Result:
+    """`distributor accounts add tiktok`: a token through $TT_TOKEN, or an auth code (with
+    the app secret in its environment variable)."""
+    args = ["accounts", "add", "tiktok", "--advertiser-id", advertiser_id, "--name", name]
+    env: dict[str, str] = {}
+    if token is not None:
+        args += ["--token-env", "TT_TOKEN"]
+        env["TT_TOKEN"] = token
+    if code is not None:
+        args += ["--auth-code", code]
+    if secret is not None:
+        env["TESSERA_TIKTOK__APP_SECRET"] = secret
+    return cli(home, *args, env=env)
+
+
 def add_account(home: Path, sandbox: Sandbox, name: str = "acme", n: int = 0) -> None:
-    result = cli(
-        home,
-        "accounts",
-        "add",
-        "tiktok",
-        "--advertiser-id",
-        sandbox.advertiser(n),
-        "--name",
-        name,
-        "--token-env",
-        "TT_TOKEN",
-        env={"TT_TOKEN": sandbox.token("admin", n)},
-    )
+    result = accounts_add(home, sandbox.advertiser(n), name, token=sandbox.token("admin", n))
     assert result.exit_code == 0, result.output
 
 

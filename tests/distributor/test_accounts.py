@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from distributor.sandbox.testing import Sandbox
-from tests.distributor.helpers import add_account, cli, wire
+from tests.distributor.helpers import accounts_add, add_account, cli, wire
 
 
 def test_add_with_token_env_lists_masked_and_encrypted(home: Path, sandbox: Sandbox) -> None:
@@ -28,54 +28,19 @@ def test_add_with_token_env_lists_masked_and_encrypted(home: Path, sandbox: Sand
 def test_add_with_auth_code_and_operator(home: Path, sandbox: Sandbox) -> None:
     wire(home, sandbox)
     code = sandbox.auth_code([sandbox.advertiser(1)], role="OPERATOR")
-    result = cli(
-        home,
-        "accounts",
-        "add",
-        "tiktok",
-        "--advertiser-id",
-        sandbox.advertiser(1),
-        "--name",
-        "op",
-        "--auth-code",
-        code,
-        env={"TESSERA_TIKTOK__APP_SECRET": sandbox.info["app_secret"]},
-    )
+    secret = sandbox.info["app_secret"]
+    result = accounts_add(home, sandbox.advertiser(1), "op", code=code, secret=secret)
     assert result.exit_code == 0, result.output
     assert "added account op" in result.output
     # a used code cannot be exchanged again
-    again = cli(
-        home,
-        "accounts",
-        "add",
-        "tiktok",
-        "--advertiser-id",
-        sandbox.advertiser(1),
-        "--name",
-        "op2",
-        "--auth-code",
-        code,
-        env={"TESSERA_TIKTOK__APP_SECRET": sandbox.info["app_secret"]},
-    )
+    again = accounts_add(home, sandbox.advertiser(1), "op2", code=code, secret=secret)
     assert again.exit_code != 0
     assert "auth code" in again.output
 
 
 def test_analyst_is_refused_with_the_needed_role(home: Path, sandbox: Sandbox) -> None:
     wire(home, sandbox)
-    result = cli(
-        home,
-        "accounts",
-        "add",
-        "tiktok",
-        "--advertiser-id",
-        sandbox.advertiser(),
-        "--name",
-        "ro",
-        "--token-env",
-        "TT_TOKEN",
-        env={"TT_TOKEN": sandbox.token("analyst")},
-    )
+    result = accounts_add(home, sandbox.advertiser(), "ro", token=sandbox.token("analyst"))
     assert result.exit_code != 0
     assert "Admin or Operator" in result.output
     assert "analyst-acct" not in cli(home, "accounts", "list").output
@@ -83,51 +48,15 @@ def test_analyst_is_refused_with_the_needed_role(home: Path, sandbox: Sandbox) -
 
 def test_bad_advertiser_id_and_names(home: Path, sandbox: Sandbox) -> None:
     wire(home, sandbox)
-    env = {"TT_TOKEN": sandbox.token("admin")}
-    short = cli(
-        home,
-        "accounts",
-        "add",
-        "tiktok",
-        "--advertiser-id",
-        "12345",
-        "--name",
-        "x",
-        "--token-env",
-        "TT_TOKEN",
-        env=env,
-    )
+    token = sandbox.token("admin")
+    short = accounts_add(home, "12345", "x", token=token)
     assert short.exit_code != 0
     assert "19 digits" in short.output
-    long_name = cli(
-        home,
-        "accounts",
-        "add",
-        "tiktok",
-        "--advertiser-id",
-        sandbox.advertiser(),
-        "--name",
-        "n" * 150,
-        "--token-env",
-        "TT_TOKEN",
-        env=env,
-    )
+    long_name = accounts_add(home, sandbox.advertiser(), "n" * 150, token=token)
     assert long_name.exit_code != 0
     assert "1-149" in long_name.output
     add_account(home, sandbox)
-    duplicate = cli(
-        home,
-        "accounts",
-        "add",
-        "tiktok",
-        "--advertiser-id",
-        sandbox.advertiser(1),
-        "--name",
-        "acme",
-        "--token-env",
-        "TT_TOKEN",
-        env=env,
-    )
+    duplicate = accounts_add(home, sandbox.advertiser(1), "acme", token=token)
     assert duplicate.exit_code != 0
     assert "exists" in duplicate.output
     both = cli(

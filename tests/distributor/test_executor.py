@@ -18,7 +18,7 @@ import pytest
 from distributor.metrics import RunReport
 from distributor.sandbox.testing import Sandbox
 from distributor.service import RunStopped, distribute, open_home, open_ledger, sync
-from tests.distributor.helpers import add_account, cli, expected, members, wire
+from tests.distributor.helpers import accounts_add, add_account, expected, members, wire
 
 
 def _run(home: Path, segment: str, people: pl.DataFrame) -> RunReport:
@@ -119,19 +119,7 @@ def test_revoked_token_stops_then_reauthorize_and_sync(home: Path, fast_sandbox:
     assert time.monotonic() - started < 10
     assert stopped.value.report.pending > 0
     code = sb.auth_code([sb.advertiser()], role="ADMIN")
-    again = cli(
-        home,
-        "accounts",
-        "add",
-        "tiktok",
-        "--advertiser-id",
-        sb.advertiser(),
-        "--name",
-        "acme",
-        "--auth-code",
-        code,
-        env={"TESSERA_TIKTOK__APP_SECRET": sb.info["app_secret"]},
-    )
+    again = accounts_add(home, sb.advertiser(), "acme", code=code, secret=sb.info["app_secret"])
     assert again.exit_code == 0, again.output
     assert "re-authorized" in again.output
     final = sync(h, h.settings, "fans", bigger)

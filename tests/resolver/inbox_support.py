@@ -72,9 +72,12 @@ def serve_env(home: Home, **extra: str) -> dict[str, str]:
     return env | extra
 
 
+SERVE_ONCE = [sys.executable, "-m", "resolver", "serve", "--once", "--json"]
+
+
 def serve(home: Home, **extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "resolver", "serve", "--once", "--json"],
+        SERVE_ONCE,
         env=serve_env(home, **extra),
         capture_output=True,
         text=True,
@@ -86,7 +89,7 @@ def serve(home: Home, **extra: str) -> subprocess.CompletedProcess[str]:
 def serve_killed_after(home: Home, seconds: float, **extra: str) -> int:
     """Start `serve --once`, SIGKILL it after `seconds` (if still running)."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "resolver", "serve", "--once", "--json"],
+        SERVE_ONCE,
         env=serve_env(home, **extra),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
