@@ -2,7 +2,8 @@
 TESSERA_<SECTION>__<KEY> environment variables, then explicit overrides (command flags).
 
 Every key must exist in defaults.toml, so a typo in a file or variable is an error rather
-than a silently ignored setting.
+than a silently ignored setting. Values are cast as each layer is merged (sections.py), so
+an error names the layer and the setting; the result is one frozen object of typed sections.
 """
 
 from __future__ import annotations
@@ -16,14 +17,26 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from config.sections import (
+    SECTIONS,
+    DistributorSettings,
+    InboxSettings,
+    KeysSettings,
+    PartnerSettings,
+    ResolverSettings,
+    SandboxSettings,
+    SettingsError,
+    TikTokSettings,
+    build,
+    coerce,
+    field_types,
+    partner_settings,
+)
+
 ENV_PREFIX = "TESSERA_"
 DEFAULT_HOME = Path(".tessera")
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off"}
-
-
-class SettingsError(ValueError):
-    """A setting is unknown or has the wrong type; the message names it, never a secret."""
+# Secrets read with Settings.secret (never settings, never in a file).
+SECRET_VARIABLES = frozenset({ENV_PREFIX + "TIKTOK__APP_SECRET"})
 
 
 class Secret:
@@ -51,29 +64,22 @@ def defaults_text() -> str:
     return resources.files("config").joinpath("defaults.toml").read_text(encoding="utf-8")
 
 
-def _defaults() -> dict[str, dict[str, Any]]:
-    return tomllib.loads(defaults_text())
-
-
 @dataclass(frozen=True)
 class Settings:
-    """Resolved settings: `settings.section("inbox")["stable_seconds"]` or `settings.get(...)`."""
+    """Resolved settings of one home: `settings.inbox.stable_seconds`, typed."""
 
     home: Path
-    values: Mapping[str, Mapping[str, Any]] = field(repr=False)
+    resolver: ResolverSettings
+    keys: KeysSettings
+    inbox: InboxSettings
+    distributor: DistributorSettings
+    tiktok: TikTokSettings
+    sandbox: SandboxSettings
+    partners: Mapping[str, PartnerSettings] = field(default_factory=dict, repr=False)
 
-    def section(self, name: str) -> Mapping[str, Any]:
-        try:
-            return self.values[name]
-        except KeyError:
-            raise SettingsError(f"unknown settings section [{name}]") from None
-
-    def get(self, dotted: str) -> Any:
-        section, _, key = dotted.partition(".")
-        values = self.section(section)
-        if key not in values:
-            raise SettingsError(f"unknown setting {dotted}")
-        return values[key]
+    def partner(self, name: str | None) -> PartnerSettings:
+        """`[partners.NAME]` of config.toml (empty when the partner has none)."""
+        return self.partners.get(name or "", PartnerSettings())
 
     def secret(self, name: str) -> Secret | None:
         """A secret from the environment (TESSERA_<NAME>), or None when unset."""
@@ -89,58 +95,25 @@ def resolve_home(home: str | Path | None = None) -> Path:
     return Path(env) if env else DEFAULT_HOME
 
 
-def _coerce(dotted: str, value: Any, default: Any) -> Any:
-    if isinstance(default, bool):
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.lower() in _TRUE | _FALSE:
-            return value.lower() in _TRUE
-    elif isinstance(default, int):
-        try:
-            if isinstance(value, bool):
-                raise ValueError
-            return int(value)
-        except (TypeError, ValueError):
-            pass
-    elif isinstance(default, float):
-        try:
-            if isinstance(value, bool):
-                raise ValueError
-            return float(value)
-        except (TypeError, ValueError):
-            pass
-    elif isinstance(default, str):
-        return str(value)
-    elif isinstance(default, list):
-        if isinstance(value, list):
-            return value
-        if isinstance(value, str):
-            return [item.strip() for item in value.split(",") if item.strip()]
-    else:
-        return value
-    raise SettingsError(f"setting {dotted} expects {type(default).__name__}")
+Values = dict[str, dict[str, Any]]
 
 
-def _merge(
-    base: dict[str, dict[str, Any]], layer: Mapping[str, Any], origin: str, *, open_sections: bool
-) -> None:
+def _merge(base: Values, layer: Mapping[str, Any], origin: str) -> None:
     for section, values in layer.items():
         if section not in base:
             raise SettingsError(f"{origin}: unknown settings section [{section}]")
         if not isinstance(values, Mapping):
             raise SettingsError(f"{origin}: [{section}] must be a table")
+        types = field_types(SECTIONS[section])
         for key, value in values.items():
             dotted = f"{section}.{key}"
             if key not in base[section]:
-                if not open_sections:
-                    raise SettingsError(f"{origin}: unknown setting {dotted}")
-                base[section][key] = value
-                continue
-            base[section][key] = _coerce(dotted, value, base[section][key])
-
-
-# Secrets read with Settings.secret (never settings, never in a file).
-SECRET_VARIABLES = frozenset({ENV_PREFIX + "TIKTOK__APP_SECRET"})
+                raise SettingsError(f"{origin}: unknown setting {dotted}")
+            kind, minimum = types[key]
+            try:
+                base[section][key] = coerce(dotted, value, kind, minimum)
+            except SettingsError as exc:
+                raise SettingsError(f"{origin}: {exc}") from None
 
 
 def _env_layer(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:
@@ -153,6 +126,24 @@ def _env_layer(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:
     return layer
 
 
+def _file_layer(path: Path) -> tuple[dict[str, Any], dict[str, PartnerSettings]]:
+    """config.toml's sections and its [partners.NAME] tables."""
+    if not path.is_file():
+        return {}, {}
+    try:
+        layer = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"{path}: not valid TOML ({exc})") from None
+    tables = layer.pop("partners", {})
+    if not isinstance(tables, Mapping):
+        raise SettingsError(f"{path}: [partners] must hold [partners.NAME] tables")
+    try:
+        partners = {name: partner_settings(name, table) for name, table in tables.items()}
+    except SettingsError as exc:
+        raise SettingsError(f"{path}: {exc}") from None
+    return layer, partners
+
+
 def load_settings(
     home: str | Path | None = None,
     overrides: Mapping[str, Any] | None = None,
@@ -161,29 +152,15 @@ def load_settings(
     """Resolve settings for a home. `overrides` maps "section.key" to a flag's value;
     None values are ignored so optional flags can be passed straight through."""
     root = resolve_home(home)
-    values = _defaults()
     config_file = root / "config.toml"
-    if config_file.is_file():
-        try:
-            layer = tomllib.loads(config_file.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise SettingsError(f"{config_file}: not valid TOML ({exc})") from None
-        # [partners.<name>] tables hold per-partner settings and are free-form.
-        partners = layer.pop("partners", None)
-        _merge(values, layer, str(config_file), open_sections=False)
-        if partners is not None:
-            values["partners"] = dict(partners)
-    values.setdefault("partners", {})
-    _merge(
-        values,
-        _env_layer(os.environ if environ is None else environ),
-        "environment",
-        open_sections=False,
-    )
+    values: Values = tomllib.loads(defaults_text())
+    _merge(values, values, "defaults.toml")  # the shipped defaults are typed like any layer
+    layer, partners = _file_layer(config_file)
+    _merge(values, layer, str(config_file))
+    _merge(values, _env_layer(os.environ if environ is None else environ), "environment")
     for dotted, value in (overrides or {}).items():
-        if value is None:
-            continue
-        section, _, key = dotted.partition(".")
-        _merge(values, {section: {key: value}}, "flag", open_sections=False)
-    frozen = {name: MappingProxyType(dict(table)) for name, table in values.items()}
-    return Settings(home=root, values=MappingProxyType(frozen))
+        if value is not None:
+            section, _, key = dotted.partition(".")
+            _merge(values, {section: {key: value}}, "flag")
+    sections = {name: build(name, table) for name, table in values.items()}
+    return Settings(home=root, partners=MappingProxyType(partners), **sections)

@@ -1,34 +1,68 @@
 """Tessera resolver: partner files in, keyed pseudonymous person IDs and segments out.
 
-The public face; everything else in the package is internal.
+The public face; everything else in the package is internal. The distributor imports only
+what is listed here: the segment catalogue it distributes, the inbox service it may run,
+and the state primitives (SQLite, sealing, atomic writes) both packages share.
 """
 
-from resolver.api import SegmentInfo, Segments, VersionInfo
-from resolver.commands import add_partner
-from resolver.errors import InputError, ResolverError, SegmentError, StoreError
+from resolver.errors import (
+    InputError,
+    MasterKeyError,
+    OptionError,
+    ResolverError,
+    SegmentError,
+    ServiceError,
+    StoreError,
+)
 from resolver.home import Home
+from resolver.inbox.service import Service, Summary
 from resolver.keys import KeyRing
-from resolver.pipeline import Resolution, ResolveReport, resolve_file
+from resolver.partners import add_partner
+from resolver.pipeline.job import ResolveOptions
+from resolver.pipeline.report import ResolveReport
+from resolver.pipeline.run import Engine, LocalEngine, Resolution, resolve_file
 from resolver.sample import canonical_identifiers, sample_frame, write_sample
-from resolver.service import Service, Summary
+from resolver.segments.catalog import SegmentInfo, Segments, VersionInfo
+from resolver.state.atomic import (
+    atomic_file,
+    private_dir,
+    remove_temp_files,
+    write_atomic,
+    write_parquet_atomic,
+)
+from resolver.state.db import Database
+from resolver.state.seal import Sealer
 
 __all__ = [
+    "Database",
+    "Engine",
     "Home",
     "InputError",
     "KeyRing",
+    "LocalEngine",
+    "MasterKeyError",
+    "OptionError",
     "Resolution",
+    "ResolveOptions",
     "ResolveReport",
     "ResolverError",
+    "Sealer",
     "SegmentError",
     "SegmentInfo",
     "Segments",
     "Service",
+    "ServiceError",
     "StoreError",
     "Summary",
     "VersionInfo",
     "add_partner",
+    "atomic_file",
     "canonical_identifiers",
+    "private_dir",
+    "remove_temp_files",
     "resolve_file",
     "sample_frame",
+    "write_atomic",
+    "write_parquet_atomic",
     "write_sample",
 ]

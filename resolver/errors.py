@@ -1,9 +1,16 @@
-"""Errors of the resolver. Messages name files, lines and columns, never values.
+"""Errors of the resolver. Messages name files, lines and columns, never values or keys.
 
-ResolverError
-  InputError        a file cannot be read as identifier data (code, file, line, column)
-  SegmentError      a segment operation is not allowed (unknown name, name taken, ...)
-  StoreError        the store is inconsistent or cannot be written
+ResolverError           base of every error the resolver raises on purpose
+  InputError            a file cannot be read as identifier data (code, file, line, column)
+  OptionError           an option is not allowed: unknown region or profile, bad partner name
+  MasterKeyError        the master key is missing, malformed or readable by others
+  SegmentError          a segment operation is not allowed (unknown name, name taken, ...)
+  StoreError            the store is inconsistent or cannot be written
+  ServiceError          `serve` cannot start (another one runs, the home is not initialized)
+
+The command line also reports config.SettingsError (a bad setting or config.toml) the same
+way: one line, no traceback. Anything else is a bug, and a file it happens on is
+quarantined as `internal_error` rather than stalling the others.
 """
 
 from __future__ import annotations
@@ -52,9 +59,21 @@ class InputError(ResolverError):
         }
 
 
+class OptionError(ResolverError):
+    """An option value is not allowed; the message says what is."""
+
+
+class MasterKeyError(ResolverError):
+    """The master key is missing or malformed. The message never contains key material."""
+
+
 class SegmentError(ResolverError):
     """A segment operation that is not allowed; the message says what to do instead."""
 
 
 class StoreError(ResolverError):
     """The store could not be read or written consistently."""
+
+
+class ServiceError(ResolverError):
+    """The service cannot start (another one runs, the home is not initialized...)."""

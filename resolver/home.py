@@ -6,7 +6,7 @@
 <home>/outbox/<partner>/   resolved files and reports for the partner
 <home>/quarantine/<partner>/  rejected files with error.json
 <home>/work/               files being processed (claimed from the inbox)
-<home>/store/              Parquet datasets and their manifest
+<home>/store/              Parquet datasets (their manifest is the control database)
 <home>/state/              SQLite control-plane databases (WAL)
 <home>/logs/
 """
@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from config import Settings, defaults_text, load_settings
-from resolver.keys import KeyRing, write_master_key
+from resolver.keys import MASTER_KEY_ENV, KeyRing, write_master_key
+from resolver.state.atomic import DIR_MODE, create_exclusive, private_dir
 
 _DIRS = ("inbox", "outbox", "quarantine", "work", "store", "state", "logs")
 
@@ -35,12 +36,9 @@ class Home:
         settings = load_settings(root, overrides)
         return cls(root=settings.home, settings=settings)
 
-    def path(self, name: str) -> Path:
-        return self.root / name
-
     @property
     def key_file(self) -> Path:
-        return self.root / str(self.settings.get("keys.key_file"))
+        return self.root / self.settings.keys.key_file
 
     @property
     def inbox(self) -> Path:
@@ -70,23 +68,29 @@ class Home:
     def logs(self) -> Path:
         return self.root / "logs"
 
+    @property
+    def control_db(self) -> Path:
+        """The resolver's control database (partners, files, segments)."""
+        return self.state / "resolver.db"
+
+    @property
+    def has_key(self) -> bool:
+        return self.key_file.exists() or bool(os.environ.get(MASTER_KEY_ENV))
+
     def keyring(self) -> KeyRing:
-        return KeyRing.load(self.key_file, version=int(self.settings.get("keys.version")))
+        return KeyRing.load(self.key_file, version=self.settings.keys.version)
 
     def initialize(self) -> list[str]:
         """Create the home (idempotent). Returns what was created, for the user."""
-        created: list[str] = []
-        if not self.root.exists():
-            created.append(str(self.root))
-        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        created = [] if self.root.exists() else [str(self.root)]
+        private_dir(self.root)
         for name in _DIRS:
             folder = self.root / name
             if not folder.exists():
-                folder.mkdir(mode=0o700)
+                folder.mkdir(mode=DIR_MODE)
                 created.append(str(folder))
         config = self.root / "config.toml"
-        if not config.exists():
-            _write_private(config, _commented(defaults_text()))
+        if create_exclusive(config, _commented(defaults_text()).encode("utf-8")):
             created.append(str(config))
         if write_master_key(self.key_file):
             created.append(str(self.key_file))
@@ -100,9 +104,3 @@ def _commented(defaults: str) -> str:
         plain = line.strip()
         lines.append(line if not plain or plain.startswith(("#", "[")) else "# " + line)
     return "\n".join(lines) + "\n"
-
-
-def _write_private(path: Path, text: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)

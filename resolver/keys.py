@@ -31,14 +31,13 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from resolver.errors import MasterKeyError
+from resolver.state.atomic import create_exclusive
+
 MASTER_KEY_ENV = "TESSERA_MASTER_KEY"
 PERSON_ID_PREFIX = "tp"
 PERSON_KEY_BYTES = 16
 _B32_LEN = 26  # 16 bytes -> 26 base32 characters without padding
-
-
-class KeyError_(Exception):
-    """The master key is missing or malformed. The message never contains key material."""
 
 
 def generate_master_key_hex() -> str:
@@ -48,26 +47,19 @@ def generate_master_key_hex() -> str:
 def write_master_key(path: Path) -> bool:
     """Create a new master key file with mode 0600. Returns False (and leaves the file
     untouched) when one already exists: a master key is never overwritten."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return False
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(generate_master_key_hex() + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    return True
+    return create_exclusive(path, (generate_master_key_hex() + "\n").encode("ascii"))
 
 
 def _parse_master(text: str, origin: str) -> bytes:
     value = text.strip()
     if len(value) != 64:
-        raise KeyError_(f"{origin}: the master key must be 64 hex characters (32 bytes)")
+        raise MasterKeyError(f"{origin}: the master key must be 64 hex characters (32 bytes)")
     try:
         return bytes.fromhex(value)
     except ValueError:
-        raise KeyError_(f"{origin}: the master key must be 64 hex characters (32 bytes)") from None
+        raise MasterKeyError(
+            f"{origin}: the master key must be 64 hex characters (32 bytes)"
+        ) from None
 
 
 def load_master_key(path: Path) -> bytes:
@@ -76,10 +68,14 @@ def load_master_key(path: Path) -> bytes:
     if env:
         return _parse_master(env, MASTER_KEY_ENV)
     if not path.is_file():
-        raise KeyError_(f"no master key at {path}: run `resolver init` or set {MASTER_KEY_ENV}")
+        raise MasterKeyError(
+            f"no master key at {path}: run `resolver init` or set {MASTER_KEY_ENV}"
+        )
     mode = path.stat().st_mode & 0o777
     if mode & 0o077:
-        raise KeyError_(f"{path}: the master key file must not be readable by others (chmod 600)")
+        raise MasterKeyError(
+            f"{path}: the master key file must not be readable by others (chmod 600)"
+        )
     return _parse_master(path.read_text(encoding="ascii", errors="replace"), str(path))
 
 

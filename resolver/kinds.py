@@ -31,6 +31,9 @@ FAMILY_OF: Final = {
     GAID: "maid",
 }
 
+# The all-zero MAID: a device with ad tracking limited. It carries no identity.
+ALL_ZERO_MAID: Final = "00000000-0000-0000-0000-000000000000"
+
 # Reject codes (stable: they appear in outputs and reports).
 INVALID_EMAIL: Final = "invalid_email"
 INVALID_PHONE: Final = "invalid_phone"
@@ -38,8 +41,10 @@ INVALID_MAID: Final = "invalid_maid"
 ZERO_MAID: Final = "zero_maid"
 INVALID_HASH: Final = "invalid_hash"
 NO_IDENTIFIER: Final = "no_identifier"
+INVALID_ACTION: Final = "invalid_action"
 
-# Columns prepare() returns, in order (contract C1).
+# Columns prepare() returns, in order (contract C1). MATCH_COLUMNS are the destination
+# match keys: SHA-256 of each family's profile form, the only values the store keeps sealed.
 NODE_COLUMNS: Final = ("email_node", "phone_node", "maid_node")
 MATCH_COLUMNS: Final = ("email_sha256", "phone_sha256", "maid_sha256")
 ERROR_COLUMNS: Final = ("email_error", "phone_error", "maid_error")

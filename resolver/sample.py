@@ -15,8 +15,9 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from resolver.hashing import sha256_hex
-from resolver.output import atomic_file
+from resolver.kinds import ALL_ZERO_MAID
+from resolver.pipeline.hashing import sha256_hex
+from resolver.state.atomic import atomic_file
 
 FIRST = [
     "james",
@@ -83,7 +84,6 @@ US_AREAS = [
     "303",
 ]
 SEGMENTS = ["sports fans", "new parents", "auto intenders", "travel", "gamers"]
-ZERO_MAID = "00000000-0000-0000-0000-000000000000"
 
 
 def _pick(rng: np.random.Generator, options: list[str], n: int) -> pl.Series:
@@ -221,7 +221,7 @@ def _messy_maid(rng: np.random.Generator, maid: pl.Series) -> pl.Series:
         pl.when(r < 0.10)
         .then(pl.lit(""))
         .when(r < 0.13)
-        .then(pl.lit(ZERO_MAID))
+        .then(pl.lit(ALL_ZERO_MAID))
         .when(r < 0.14)
         .then(pl.lit("unknown"))
         .when(r < 0.55)

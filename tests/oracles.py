@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import re
 
-from resolver.normalize import parse_phone
+from resolver.pipeline.normalize import parse_phone
 
 WS = " \t\r\n\x0b\x0c"
 ZERO_MAID = "00000000-0000-0000-0000-000000000000"

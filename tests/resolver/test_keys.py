@@ -8,8 +8,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from resolver.errors import MasterKeyError
 from resolver.keys import (
-    KeyError_,
     KeyRing,
     decode_person_ids,
     encode_person_ids,
@@ -32,11 +32,11 @@ def test_loose_permissions_and_bad_keys_are_refused(tmp_path: Path, clean_env: N
     path = tmp_path / "master.key"
     write_master_key(path)
     path.chmod(0o644)
-    with pytest.raises(KeyError_, match="chmod 600"):
+    with pytest.raises(MasterKeyError, match="chmod 600"):
         load_master_key(path)
     path.chmod(0o600)
     path.write_text("not hex")
-    with pytest.raises(KeyError_) as info:
+    with pytest.raises(MasterKeyError) as info:
         load_master_key(path)
     assert "not hex" not in str(info.value)
 

@@ -1,0 +1,154 @@
+"""`resolver hash`, `resolver resolve` and `resolver demo`: one file in, one file out."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import polars as pl
+from rich.console import Console
+
+from resolver.cli.render import report_table, row_progress
+from resolver.cli.state import CliState, pass_state
+from resolver.home import Home
+from resolver.partners import resolve_options
+from resolver.pipeline.derive import CHUNK_SCHEMA, OUTPUT_COLUMNS
+from resolver.pipeline.report import Progress
+from resolver.pipeline.run import Resolution, resolve_file
+from resolver.pipeline.write import chunk_writer
+from resolver.sample import write_sample
+
+F = TypeVar("F", bound=Callable[..., Any])
+Job = Callable[[Home, Path, Progress | None], Resolution]
+
+
+def register(main: click.Group) -> None:
+    for command in (hash_command, resolve_command, demo):
+        main.add_command(command)
+
+
+def _file_options(func: F) -> F:
+    """INPUT, -o/--output and --report, shared by `hash` and `resolve`."""
+    options = [
+        click.argument(
+            "input_path",
+            metavar="INPUT",
+            type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        ),
+        click.option(
+            "-o",
+            "--output",
+            required=True,
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Output file; .csv or .parquet.",
+        ),
+        click.option(
+            "--report",
+            "report_file",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Also write the report as JSON.",
+        ),
+        click.option("--region", default=None, help="Default phone region [default: US]."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _drain(chunks: Iterator[pl.DataFrame], output: Path, empty: Mapping[str, pl.DataType]) -> None:
+    with chunk_writer(output, empty_schema=empty) as writer:
+        for chunk in chunks:
+            writer.write(chunk)
+
+
+def _run(state: CliState, input_path: Path, report_file: Path | None, title: str, job: Job) -> None:
+    home = state.home()
+    console = Console(stderr=True)
+    with (
+        tempfile.TemporaryDirectory(prefix="tessera-") as tmp,
+        row_progress(console, title) as progress,
+    ):
+        resolution = job(home, Path(tmp), progress)
+    Console().print(report_table(resolution.report, title))
+    if report_file is not None:
+        resolution.report.write(report_file)
+
+
+@click.command("hash")
+@_file_options
+@click.option("--profile", default=None, help="Destination profile [default: tiktok].")
+@pass_state
+def hash_command(
+    state: CliState,
+    input_path: Path,
+    output: Path,
+    report_file: Path | None,
+    region: str | None,
+    profile: str | None,
+) -> None:
+    """Normalize and SHA-256 every identifier for a destination (no key needed).
+
+    One output row per input row, in order: email_sha256, phone_sha256, maid_sha256 and
+    email_error, phone_error, maid_error, for the kinds the input has."""
+
+    def job(home: Home, tmp: Path, progress: Progress | None) -> Resolution:
+        options = resolve_options(home, None, region=region, profile=profile, tmpdir=tmp)
+        resolution = resolve_file(input_path, partner=None, keyring=None, options=options)
+        families = resolution.job.families
+        empty = {f"{f}_sha256": pl.String() for f in families}
+        empty |= {f"{f}_error": pl.String() for f in families}
+        _drain(resolution.hashed(progress), output, empty)
+        return resolution
+
+    _run(state, input_path, report_file, "hash", job)
+
+
+@click.command("resolve")
+@_file_options
+@click.option("--partner", required=True, help="Partner whose person_id encoding to use.")
+@pass_state
+def resolve_command(
+    state: CliState,
+    input_path: Path,
+    output: Path,
+    report_file: Path | None,
+    region: str | None,
+    partner: str,
+) -> None:
+    """Give every row a keyed pseudonymous person_id for PARTNER.
+
+    The partner's registered region (`partners add --region`) is the default phone region.
+    One output row per input row, in order: row, person_id (empty when rejected) and
+    reject_reason (empty when resolved)."""
+
+    def job(home: Home, tmp: Path, progress: Progress | None) -> Resolution:
+        keyring = home.keyring()
+        options = resolve_options(home, partner, region=region, tmpdir=tmp)
+        resolution = resolve_file(input_path, partner=partner, keyring=keyring, options=options)
+        chunks = (chunk.select(OUTPUT_COLUMNS) for chunk in resolution.chunks(progress))
+        _drain(chunks, output, {c: CHUNK_SCHEMA[c] for c in OUTPUT_COLUMNS})
+        return resolution
+
+    _run(state, input_path, report_file, f"resolve ({partner})", job)
+
+
+@click.command("demo")
+@click.option("--rows", default=100_000, show_default=True, help="Rows in the sample file.")
+@pass_state
+def demo(state: CliState, rows: int) -> None:
+    """Generate a realistic sample partner file and resolve it (embedded defaults)."""
+    home = state.home()
+    home.initialize()
+    sample = write_sample(home.root / "samples" / "sample.csv", rows)
+    click.echo(f"wrote {rows:,} sample rows to {sample}")
+    click.get_current_context().invoke(
+        resolve_command,
+        input_path=sample,
+        output=home.outbox / "demo" / "sample.resolved.csv",
+        report_file=home.outbox / "demo" / "sample.report.json",
+        region=None,
+        partner="demo",
+    )

@@ -1,0 +1,37 @@
+"""`resolver init` and `resolver keys`: the home and its keys."""
+
+from __future__ import annotations
+
+import click
+
+from resolver.cli.state import CliState, pass_state
+
+
+def register(main: click.Group) -> None:
+    main.add_command(init)
+    main.add_command(keys)
+
+
+@click.command()
+@pass_state
+def init(state: CliState) -> None:
+    """Create the home: config.toml, a 0600 master key (never overwritten), folders."""
+    home = state.home()
+    created = home.initialize()
+    for item in created:
+        click.echo(f"created {item}")
+    if not created:
+        click.echo(f"{home.root} is already initialized")
+
+
+@click.group()
+def keys() -> None:
+    """Inspect keys (fingerprints only; key material is never printed)."""
+
+
+@keys.command("show")
+@pass_state
+def keys_show(state: CliState) -> None:
+    """Print the fingerprints of the master key and its derived keys."""
+    for name, value in state.home().keyring().fingerprints().items():
+        click.echo(f"{name:<8} {value}")

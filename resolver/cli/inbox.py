@@ -1,0 +1,103 @@
+"""`resolver partners`, `resolver serve` and `resolver status`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+
+import click
+from rich.console import Console
+
+from resolver.cli.render import print_partners, print_status, row_progress
+from resolver.cli.state import CliState, pass_state
+from resolver.inbox.service import Service
+from resolver.inbox.status import status_data
+from resolver.partners import add_partner
+from resolver.pipeline.report import Progress
+from resolver.state.control import COMMITTED, PURGED, QUARANTINED, Control
+
+
+def register(main: click.Group) -> None:
+    for command in (partners, serve, status):
+        main.add_command(command)
+
+
+@click.group()
+def partners() -> None:
+    """Partners who drop files into inbox/<partner>/."""
+
+
+@partners.command("add")
+@click.argument("name")
+@click.option("--region", default="US", show_default=True, help="Default phone region.")
+@pass_state
+def partners_add(state: CliState, name: str, region: str) -> None:
+    """Register a partner and create its inbox, outbox and quarantine (0700)."""
+    home = state.home()
+    created = add_partner(home, name, region)
+    verb = "added" if created else "already exists:"
+    click.echo(f"{verb} partner {name}: drop files into {home.inbox / name}/")
+
+
+@partners.command("list")
+@pass_state
+def partners_list(state: CliState) -> None:
+    """List the partners with their file counts."""
+    home = state.home()
+    rows = []
+    with Control(home.control_db) as control:
+        for partner in control.partners():
+            counts = control.counts_by_state(partner.name)
+            rows.append(
+                [
+                    partner.name,
+                    partner.region,
+                    str(sum(counts.values())),
+                    str(counts.get(PURGED, 0) + counts.get(COMMITTED, 0)),
+                    str(counts.get(QUARANTINED, 0)),
+                    str(home.inbox / partner.name),
+                ]
+            )
+    print_partners(rows)
+
+
+@click.command()
+@click.option("--once", is_flag=True, help="Process what is in the inbox, then exit.")
+@click.option("--interval", type=float, default=None, help="Seconds between listings.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@pass_state
+def serve(state: CliState, once: bool, interval: float | None, as_json: bool) -> None:
+    """Take partners' files from the inbox exactly once, even across crashes."""
+    home = state.home()
+    console = Console(stderr=True)
+    service = Service(home, log=lambda line: console.print(line, highlight=False))
+    try:
+        summary = service.run(once=once, interval=interval, progress=_progress(console))
+    finally:
+        service.close()
+    if as_json:
+        click.echo(json.dumps(summary.to_dict(), sort_keys=True))
+        return
+    counts = ", ".join(f"{n} {state}" for state, n in sorted(summary.counts().items()))
+    rate = summary.rows / summary.seconds if summary.seconds else 0.0
+    click.echo(
+        f"{len(summary.outcomes)} files ({counts or 'none'}); {summary.rows:,} rows"
+        f" in {summary.seconds:.1f}s ({rate:,.0f} rows/s)"
+    )
+
+
+def _progress(console: Console) -> Callable[[str, int], AbstractContextManager[Progress | None]]:
+    return lambda label, size: row_progress(console, label)
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_state
+def status(state: CliState, as_json: bool) -> None:
+    """Files by state, recent throughput, quarantined files, segments."""
+    data = status_data(state.home())
+    if as_json:
+        click.echo(json.dumps(data, indent=2, sort_keys=True))
+        return
+    print_status(data)

@@ -1,0 +1,103 @@
+"""What the `resolver` commands print: tables and progress (counts only, never values)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from resolver.pipeline.report import Progress as Advance
+from resolver.pipeline.report import ResolveReport
+from resolver.state.control import STATES
+
+
+def report_table(report: ResolveReport, title: str) -> Table:
+    table = Table(title=title, show_header=True, header_style="bold")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    rows: list[tuple[str, Any]] = [
+        ("file", report.file),
+        ("profile", report.profile),
+        ("region", report.region),
+        ("rows", f"{report.rows:,}"),
+    ]
+    if report.partner is not None:
+        rows += [
+            ("resolved rows", f"{report.resolved:,}"),
+            ("rejected rows", f"{report.rejected:,}"),
+            ("distinct persons", f"{report.distinct_persons:,}"),
+        ]
+    for family, count in report.valid.items():
+        rows.append((f"valid {family}", f"{count:,}"))
+    for family, reasons in report.invalid.items():
+        for reason, count in sorted(reasons.items()):
+            rows.append((f"{family}: {reason}", f"{count:,}"))
+    for reason, count in sorted(report.reject_reasons.items()):
+        rows.append((f"rejected: {reason}", f"{count:,}"))
+    if report.ignored_columns:
+        rows.append(("ignored columns", ", ".join(report.ignored_columns)))
+    rows += [("seconds", f"{report.seconds:.2f}"), ("rows/s", f"{report.rows_per_second:,.0f}")]
+    for name, value in rows:
+        table.add_row(name, str(value))
+    return table
+
+
+@contextmanager
+def row_progress(console: Console, label: str) -> Iterator[Advance | None]:
+    """A rows-processed progress bar on stderr when it is a terminal, else nothing."""
+    if not console.is_terminal:
+        yield None
+        return
+    progress = Progress(
+        TextColumn(label),
+        BarColumn(),
+        TextColumn("{task.completed:,} rows"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+    with progress:
+        task = progress.add_task(label, total=None)
+        yield lambda rows: progress.advance(task, rows)
+
+
+def print_partners(rows: list[list[str]]) -> None:
+    table = Table("partner", "region", "files", "committed", "quarantined", "inbox")
+    for row in rows:
+        table.add_row(*row)
+    Console().print(table)
+
+
+def print_status(data: dict[str, Any]) -> None:
+    console = Console()
+    states = Table("state", "files", title="Files")
+    for name in STATES:
+        states.add_row(name, f"{data['files'].get(name, 0):,}")
+    console.print(states)
+    recent = data["recent"]
+    console.print(
+        f"Recent throughput: {recent['rows']:,} rows in {recent['files']} files,"
+        f" {recent['rows_per_second']:,.0f} rows/s"
+    )
+    if data["quarantined"]:
+        table = Table("id", "partner", "file", "code", "line", "column", "when", title="Quarantine")
+        for q in data["quarantined"]:
+            table.add_row(
+                str(q["file_id"]),
+                q["partner"],
+                q["file"],
+                str(q.get("code")),
+                str(q.get("line") or ""),
+                str(q.get("column") or ""),
+                q["when"],
+            )
+        console.print(table)
+    table = Table("segment", "partner", "version", "members", "copy of", title="Segments")
+    for s in data["segments"]:
+        members = f"{s['members']:,}"
+        table.add_row(s["name"], s["partner"], str(s["version"]), members, s["copy_of"] or "")
+    console.print(table)

@@ -1,0 +1,269 @@
+"""One claimed file through its states: process → commit → purge, or quarantine, or
+duplicate. Every step can be redone after a crash; the control database says which.
+
+work/<partner>/<file_id>/src           the claimed raw file (deleted at purge)
+work/<partner>/<file_id>/sidecar.toml  its sidecar, if the partner sent one
+work/<partner>/<file_id>/out/          the partner's outputs, published to the outbox at commit
+work/<partner>/<file_id>/tmp/          decompression space
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import os
+import shutil
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from resolver.errors import InputError, ResolverError, SegmentError
+from resolver.home import Home
+from resolver.inbox.retention import keep_raw
+from resolver.inbox.watch import inode_refusal
+from resolver.keys import KeyRing
+from resolver.partners import partner_settings
+from resolver.pipeline.derive import OUTPUT_COLUMNS
+from resolver.pipeline.job import ResolveOptions
+from resolver.pipeline.read import ReadLimits, content_blocks, open_regular
+from resolver.pipeline.report import Progress
+from resolver.pipeline.run import resolve_file
+from resolver.pipeline.write import chunk_writer
+from resolver.segments.sidecar import Sidecar, read_sidecar
+from resolver.segments.versions import (
+    Change,
+    data_changes,
+    follow_copies,
+    new_versions,
+    optout_changes,
+    write_snapshots,
+)
+from resolver.state.atomic import fsync_dir, private_dir, write_atomic
+from resolver.state.control import (
+    CLAIMED,
+    COMMITTED,
+    DUPLICATE,
+    PROCESSED,
+    PURGED,
+    QUARANTINED,
+    Control,
+    FileRecord,
+)
+from resolver.state.seal import Sealer
+from resolver.state.store import Store
+
+
+class Abandoned(Exception):
+    """The service was asked to stop mid-file; the file stays claimed and resumes later."""
+
+
+def crash_point(name: str) -> None:
+    """Kill the process here when a crash test asks for it (TESSERA_TESTING=1 only)."""
+    if os.environ.get("TESSERA_TESTING") == "1" and os.environ.get("TESSERA_CRASH_AT") == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+@dataclass
+class Outcome:
+    file_id: int
+    partner: str
+    name: str
+    state: str
+    rows: int = 0
+    seconds: float = 0.0
+    error: dict[str, Any] | None = None
+
+
+class Ingest:
+    """Runs files through their states. One per `serve` process."""
+
+    def __init__(self, home: Home, control: Control, keyring: KeyRing) -> None:
+        self.home = home
+        self.control = control
+        self.keyring = keyring
+        self.store = Store(home.store)
+        self.stop_requested = False
+
+    def workdir(self, rec: FileRecord) -> Path:
+        return self.home.work / rec.partner / str(rec.id)
+
+    def sealer(self, partner: str) -> Sealer:
+        return Sealer(self.keyring.partner_data_key(partner))
+
+    # -- the state machine ----------------------------------------------------------
+
+    def run(self, file_id: int, progress: Progress | None = None) -> Outcome:
+        """Take a file from whatever state it is in to a final one."""
+        rec = self.control.file(file_id)
+        started = time.perf_counter()
+        try:
+            if rec.state == CLAIMED:
+                rec = self._process(rec, progress)
+            if rec.state == PROCESSED:
+                rec = self._commit(rec)
+            if rec.state == COMMITTED:
+                rec = self._purge(rec)
+        except (InputError, SegmentError) as exc:
+            return self.quarantine(rec, _error(exc, rec.name))
+        except (Abandoned, OSError):
+            raise  # stop, or a system fault (disk full...): the file resumes at next start
+        except Exception as exc:  # a file we fail to handle must not stall the others
+            message = f"unexpected {type(exc).__name__} while processing; please report it"
+            return self.quarantine(rec, refusal_error("internal_error", rec.name, message))
+        seconds = time.perf_counter() - started
+        return Outcome(rec.id, rec.partner, rec.name, rec.state, rec.rows or 0, seconds)
+
+    def _process(self, rec: FileRecord, progress: Progress | None) -> FileRecord:
+        work = self.workdir(rec)
+        for leftover in ("out", "tmp"):
+            shutil.rmtree(work / leftover, ignore_errors=True)
+        self.store.discard(rec.partner, rec.id)
+        src = work / "src"
+        _check_regular(src, rec.name)
+        mac = self._content_mac(src, rec.name)
+        self.control.set_state(rec.id, CLAIMED, content_mac=mac)
+        original = self.control.original(rec.partner, rec.kind, mac, rec.id)
+        if original is not None:
+            shutil.rmtree(work, ignore_errors=True)
+            self.control.set_state(rec.id, DUPLICATE, duplicate_of=original)
+            return self.control.file(rec.id)
+        self._sidecar(rec)  # a bad sidecar quarantines the file before any work
+        self._resolve(rec, src, progress)
+        crash_point("after_outputs")
+        return self.control.file(rec.id)
+
+    def _resolve(self, rec: FileRecord, src: Path, progress: Progress | None) -> None:
+        work = self.workdir(rec)
+        tmp, out = private_dir(work / "tmp"), private_dir(work / "out")
+        conf = partner_settings(self.home, rec.partner, self.control)
+        options = ResolveOptions.from_settings(self.home.settings, conf, tmpdir=tmp)
+        resolution = resolve_file(src, partner=rec.partner, keyring=self.keyring, options=options)
+        resolution.report.file = rec.name
+        fmt = self.home.settings.inbox.output_format
+        sealer, label = self.sealer(rec.partner), f"{rec.partner}/{rec.id}"
+        staging = self.store.staging(rec.id)
+        with resolution, chunk_writer(out / f"{rec.name}.resolved.{fmt}", fmt) as writer:
+            for n, chunk in enumerate(resolution.chunks(progress)):
+                if self.stop_requested:
+                    raise Abandoned(rec.name)
+                self.store.write_part(staging, n, chunk, sealer, label)
+                writer.write(chunk.select(OUTPUT_COLUMNS))
+                if n == 0:
+                    crash_point("mid_processing")
+        report = resolution.report
+        report.write(out / f"{rec.name}.report.json", file_id=rec.id, kind=rec.kind)
+        shutil.rmtree(tmp, ignore_errors=True)
+        counts = {"rows": report.rows, "resolved": report.resolved, "rejected": report.rejected}
+        self.control.set_state(rec.id, PROCESSED, seconds=report.seconds, **counts)
+
+    def _commit(self, rec: FileRecord) -> FileRecord:
+        self.store.publish(rec.partner, rec.id)
+        changes = self._changes(rec)
+        changes += follow_copies(self.control, self.store, changes)
+        write_snapshots(self.store, rec.id, changes)
+        crash_point("mid_commit")
+        self._publish_outputs(rec)
+        self.control.commit(rec.id, new_versions(rec.partner, changes))
+        crash_point("before_purge")
+        return self.control.file(rec.id)
+
+    def _changes(self, rec: FileRecord) -> list[Change]:
+        if rec.kind == "optout":
+            return optout_changes(self.control, self.store, rec.partner, rec.id)
+        return data_changes(self.control, self.store, rec.partner, rec.id, self._sidecar(rec))
+
+    def _sidecar(self, rec: FileRecord) -> Sidecar:
+        path = self.workdir(rec) / "sidecar.toml"
+        return read_sidecar(path, rec.name) if path.exists() else Sidecar()
+
+    def _publish_outputs(self, rec: FileRecord) -> None:
+        out = self.workdir(rec) / "out"
+        outbox = private_dir(self.home.outbox / rec.partner)
+        if out.exists():
+            for item in sorted(out.iterdir()):
+                if not item.name.startswith("."):
+                    os.replace(item, outbox / item.name)
+            fsync_dir(outbox)
+
+    def _purge(self, rec: FileRecord) -> FileRecord:
+        """Delete the raw file (kept sealed first when a retention is set)."""
+        work = self.workdir(rec)
+        src = work / "src"
+        if self.home.settings.inbox.raw_retention_days > 0 and src.exists():
+            keep_raw(src, self.home.store, rec.partner, rec.id, self.sealer(rec.partner))
+        shutil.rmtree(work, ignore_errors=True)
+        if work.parent.exists():
+            fsync_dir(work.parent)
+        self.control.set_state(rec.id, PURGED)
+        return self.control.file(rec.id)
+
+    # -- quarantine -----------------------------------------------------------------
+
+    def quarantine(self, rec: FileRecord, error: dict[str, Any]) -> Outcome:
+        """Move the file to quarantine/<partner>/ with error.json; other files go on."""
+        self.control.set_state(rec.id, QUARANTINED, error=json.dumps(error, sort_keys=True))
+        self.finish_quarantine(self.control.file(rec.id))
+        return Outcome(rec.id, rec.partner, rec.name, QUARANTINED, error=error)
+
+    def finish_quarantine(self, rec: FileRecord) -> None:
+        """Idempotent: safe to redo after a crash."""
+        folder = private_dir(self.home.quarantine / rec.partner)
+        target = folder / f"{rec.id}-{_safe(rec.name)}"
+        work = self.workdir(rec)
+        src = work / "src"
+        if src.exists() or src.is_symlink():
+            os.replace(src, target)
+        error = json.loads(rec.error or "{}")
+        text = json.dumps(error, indent=2, sort_keys=True).encode() + b"\n"
+        write_atomic(folder / f"{target.name}.error.json", text)
+        shutil.rmtree(work, ignore_errors=True)
+        self.store.discard(rec.partner, rec.id)
+
+    # -- checks ---------------------------------------------------------------------
+
+    def _content_mac(self, src: Path, name: str) -> str:
+        """A keyed digest of the file's (decompressed) content, for duplicate detection.
+        Keyed, so a digest of a one-identifier file is not that identifier's SHA-256."""
+        inbox = self.home.settings.inbox
+        limits = ReadLimits(
+            max_file_bytes=inbox.max_file_bytes,
+            max_decompressed_bytes=inbox.max_decompressed_bytes,
+            max_compression_ratio=inbox.max_compression_ratio,
+        )
+        digest = hmac.new(self.keyring.subkey("content"), digestmod="sha256")
+        with open_regular(src, name) as raw:
+            for block in content_blocks(raw, limits, name):
+                digest.update(block)
+        return digest.hexdigest()
+
+
+def _check_regular(src: Path, name: str) -> None:
+    """Only a regular file with one link is read; never follow a link or open a FIFO."""
+    try:
+        info = src.lstat()
+    except FileNotFoundError:
+        raise InputError("vanished", name, "the claimed file is gone") from None
+    refused = inode_refusal(info)
+    if refused is not None:
+        raise InputError(refused[0], name, refused[1])
+
+
+def refusal_error(code: str, name: str, message: str | None = None) -> dict[str, Any]:
+    """An error.json body for a file refused without a line or column."""
+    found: dict[str, Any] = {"code": code, "file": name, "line": None, "column": None}
+    return found if message is None else found | {"message": message}
+
+
+def _error(exc: ResolverError, name: str) -> dict[str, Any]:
+    if isinstance(exc, InputError):
+        return exc.to_dict() | {"file": name}
+    return refusal_error("segment_conflict", name, str(exc))
+
+
+def _safe(name: str) -> str:
+    """A file name safe to create in quarantine (refused names may be hostile)."""
+    clean = "".join(ch if ch.isprintable() and ch not in "/\\" else "_" for ch in name)
+    clean = clean.encode("utf-8", "replace").decode("utf-8", "replace")
+    return clean.lstrip(".-")[:120] or "file"

@@ -1,0 +1,56 @@
+"""What `serve` does at every start, before taking new files: finish whatever a crash left.
+
+1. temp files of interrupted atomic writes are removed (work, outbox, quarantine, store);
+2. every file in an unfinished state (claimed, processed, committed) is run to the end,
+   a claim interrupted between its record and its rename first completing the rename;
+3. quarantined files whose move into quarantine/ was interrupted are moved;
+4. sealed raw files past their retention are deleted;
+5. the store's staged parts of files no longer in flight are removed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+from resolver.home import Home
+from resolver.inbox.ingest import Ingest
+from resolver.inbox.retention import expire_raw
+from resolver.state.atomic import private_dir, remove_temp_files
+from resolver.state.control import CLAIMED, QUARANTINED, FileRecord
+
+Log = Callable[[str], None]
+Resume = Callable[[FileRecord], None]
+
+
+def recover(home: Home, ingest: Ingest, resume: Resume, log: Log) -> tuple[int, int]:
+    """Run the steps above; `resume` takes an unfinished file to its end. Returns
+    (files resumed, leftovers removed)."""
+    control = ingest.control
+    swept = sum(remove_temp_files(root) for root in (home.work, home.outbox, home.quarantine))
+    resumed = 0
+    for rec in control.unfinished():
+        if rec.state == CLAIMED:
+            reclaim(home, rec)
+        resumed += 1
+        log(f"resuming file {rec.id} ({rec.partner}/{rec.name}) from {rec.state}")
+        resume(rec)
+    for rec in control.files(QUARANTINED):
+        if ingest.workdir(rec).exists():
+            ingest.finish_quarantine(rec)
+    expired = expire_raw(home.store, home.settings.inbox.raw_retention_days)
+    if expired:
+        log(f"deleted {expired} sealed raw file(s) past their retention")
+    live = {rec.id for rec in control.unfinished()}
+    swept += ingest.store.sweep(live)
+    return resumed, swept
+
+
+def reclaim(home: Home, rec: FileRecord) -> None:
+    """After a crash between recording a claim and the rename: redo the rename."""
+    work = home.work / rec.partner / str(rec.id)
+    src = work / "src"
+    original = home.inbox / os.fsdecode(bytes.fromhex(rec.work_name))
+    if not src.exists() and not src.is_symlink() and os.path.lexists(original):
+        private_dir(work)
+        os.replace(original, src)

@@ -1,0 +1,175 @@
+"""The partner inbox: discover complete files, claim each exactly once, and run them.
+
+A file `inbox/<partner>/X` is complete when the partner renamed it from `X.part`, or wrote
+`X.done` beside it, or, failing both, when its size and mtime have not changed for
+`inbox.stable_seconds`. A full listing every interval is the truth (no file-system events
+needed). Files in `inbox/<partner>/optout/` are opt-out lists. `X.toml` beside `X` is its
+sidecar (segment name, full or incremental); drop it before `X`.
+
+Claiming renames the entry into `work/` before anything opens it, so a partner cannot swap
+it for a link afterwards; then only a regular, singly linked file is read. Symlinks, hard
+links, FIFOs, sockets, devices, folders and hostile names are refused into quarantine
+without being opened. Hidden names (`.x`, as upload tools use) and `X.part` are left alone.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from resolver.home import Home
+from resolver.partners import OPTOUT
+from resolver.state.atomic import DIR_MODE, private_dir
+from resolver.state.control import QUARANTINED, Control
+
+_MARKERS = (".done", ".toml", ".part")
+_BIDI = {"\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069"}
+
+
+@dataclass(frozen=True)
+class Entry:
+    partner: str
+    path: Path
+    kind: str  # "data" | "optout"
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+@dataclass
+class Watch:
+    """Size and mtime of files without a marker, across listings."""
+
+    seen: dict[Path, tuple[int, int, float]] = field(default_factory=dict)
+
+    def stable(self, path: Path, info: os.stat_result, wait: float) -> bool:
+        now = time.monotonic()
+        signature = (info.st_size, info.st_mtime_ns)
+        previous = self.seen.get(path)
+        if previous is None or previous[:2] != signature:
+            self.seen[path] = (*signature, now)
+            first_seen = now
+        else:
+            first_seen = previous[2]
+        age = time.time() - info.st_mtime
+        return age >= wait and (now - first_seen >= wait or age >= 2 * wait)
+
+
+def refusal(name: str, info: os.stat_result) -> tuple[str, str] | None:
+    """Why an inbox entry is refused (code, message), or None if it may be claimed."""
+    if not _name_ok(name):
+        return "bad_name", "the file name has control, bidirectional or undecodable characters"
+    return inode_refusal(info)
+
+
+def inode_refusal(info: os.stat_result) -> tuple[str, str] | None:
+    """Why an entry that is not one regular, singly linked file is refused (from lstat)."""
+    if stat.S_ISLNK(info.st_mode):
+        return "not_regular_file", "symbolic links are refused"
+    if stat.S_ISDIR(info.st_mode):
+        return "not_regular_file", "folders are refused (only optout/ is known)"
+    if not stat.S_ISREG(info.st_mode):
+        return "not_regular_file", "only regular files are accepted (FIFO, socket or device)"
+    if info.st_nlink > 1:
+        return "hard_link", "hard-linked files are refused"
+    return None
+
+
+def display_name(name: str) -> str:
+    """A name as text that can be stored and shown (undecodable bytes as \\xNN)."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _name_ok(name: str) -> bool:
+    if len(name.encode("utf-8", "surrogateescape")) > 200 or name.startswith("-"):
+        return False
+    for ch in name:
+        if 0xDC80 <= ord(ch) <= 0xDCFF:  # undecodable byte (surrogateescape)
+            return False
+        if ch in _BIDI or unicodedata.category(ch) in {"Cc", "Cf", "Zl", "Zp"}:
+            return False
+    return True
+
+
+class Inbox:
+    """Discovery and claiming for every registered partner."""
+
+    def __init__(self, home: Home, control: Control) -> None:
+        self.home = home
+        self.control = control
+        self.watch = Watch()
+        self.waiting = 0  # files seen but not yet complete at the last listing
+
+    def partners(self) -> list[str]:
+        return [partner.name for partner in self.control.partners()]
+
+    def listing(self) -> Iterator[tuple[Entry, os.stat_result]]:
+        for partner in self.partners():
+            folder = self.home.inbox / partner
+            for kind, where in (("data", folder), (OPTOUT, folder / OPTOUT)):
+                try:
+                    names = sorted(os.listdir(where))
+                except (FileNotFoundError, NotADirectoryError):
+                    continue
+                for name in names:
+                    if name.startswith(".") or (kind == "data" and name == OPTOUT):
+                        continue
+                    try:
+                        info = os.lstat(where / name)
+                    except FileNotFoundError:
+                        continue
+                    yield Entry(partner, where / name, kind), info
+
+    def ready(self) -> list[tuple[Entry, str | None]]:
+        """Complete entries in (partner, kind, name) order, with a refusal code or None."""
+        wait = self.home.settings.inbox.stable_seconds
+        found: list[tuple[Entry, str | None]] = []
+        self.waiting = 0
+        for entry, info in self.listing():
+            refused = refusal(entry.name, info)
+            if refused is not None:
+                found.append((entry, refused[0]))
+                continue
+            if entry.name.endswith(_MARKERS):
+                continue
+            done = entry.path.with_name(entry.name + ".done").exists()
+            if done or self.watch.stable(entry.path, info, wait):
+                found.append((entry, None))
+            else:
+                self.waiting += 1
+        return found
+
+    def claim(self, entry: Entry) -> int | None:
+        """Rename the entry into work/ and record it as claimed. None if it vanished."""
+        try:
+            size = os.lstat(entry.path).st_size
+        except FileNotFoundError:
+            return None
+        sidecar = entry.path.with_name(entry.name + ".toml")
+        has_sidecar = sidecar.is_file() and not sidecar.is_symlink()
+        file_id = self.control.claim(
+            entry.partner,
+            display_name(entry.name),
+            entry.kind,
+            os.fsencode(entry.path.relative_to(self.home.inbox)).hex(),
+            size,
+            "sidecar.toml" if has_sidecar else None,
+        )
+        work = private_dir(self.home.work / entry.partner) / str(file_id)
+        work.mkdir(mode=DIR_MODE)
+        if has_sidecar:
+            os.replace(sidecar, work / "sidecar.toml")
+        try:
+            os.replace(entry.path, work / "src")
+        except FileNotFoundError:
+            self.control.set_state(file_id, QUARANTINED, error='{"code": "vanished"}')
+            return None
+        entry.path.with_name(entry.name + ".done").unlink(missing_ok=True)
+        self.watch.seen.pop(entry.path, None)
+        return file_id

@@ -1,0 +1,375 @@
+"""Reading partner files: CSV, TSV, gzip'd CSV/TSV and Parquet, in chunks.
+
+The format comes from the content (gzip and Parquet magic bytes) and the name (.tsv);
+the delimiter of text files from the name or the header line. Every column is read as
+text. Before any row is used, a vectorized validation pass over the file's lines finds
+invalid UTF-8, over-long lines and ragged rows, so a malformed file fails as a whole with
+the line and column of the first problem, never a value.
+
+`content_blocks` is the one gunzip of the project: it enforces the size, decompressed-size
+and expansion-ratio limits for the reader and for the inbox's content digest alike.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import stat
+import tempfile
+import threading
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from queue import Full, Queue
+from typing import IO, Any
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from resolver.errors import InputError
+
+GZIP_MAGIC = b"\x1f\x8b"
+PARQUET_MAGIC = b"PAR1"
+_LINE_SEP = "\x00"  # a byte no text file uses: each physical line becomes one field
+_BLOCK = 1 << 22
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """What a file may be: longest line, largest size (compressed) and, for gzip, largest
+    decompressed size and expansion ratio. None: no limit."""
+
+    max_line_bytes: int = 65536
+    max_file_bytes: int | None = None
+    max_decompressed_bytes: int | None = None
+    max_compression_ratio: float | None = None
+
+
+@dataclass(frozen=True)
+class Source:
+    """An opened input: its format, delimiter, headers and a text path to read."""
+
+    path: Path  # the file as given (for messages)
+    data: Path  # what is read: the file itself, or its decompressed copy
+    format: str  # "csv" | "parquet"
+    separator: str
+    headers: tuple[str, ...]
+
+
+def sniff_format(path: Path) -> str:
+    with path.open("rb") as handle:
+        head = handle.read(4)
+    if head.startswith(GZIP_MAGIC):
+        return "gzip"
+    if head == PARQUET_MAGIC:
+        return "parquet"
+    return "text"
+
+
+@contextmanager
+def open_regular(path: Path, name: str | Path) -> Iterator[IO[bytes]]:
+    """Open a regular file for reading without following a link or blocking on a FIFO."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise InputError("not_regular_file", name, "only regular files are accepted")
+        yield handle
+
+
+def content_blocks(raw: IO[bytes], limits: ReadLimits, name: str | Path) -> Iterator[bytes]:
+    """The file's content in blocks, decompressed when it is gzip, within `limits`."""
+    size = os.fstat(raw.fileno()).st_size
+    if limits.max_file_bytes is not None and size > limits.max_file_bytes:
+        raise InputError("too_large", name, f"the file exceeds {limits.max_file_bytes} bytes")
+    gzipped = raw.read(2) == GZIP_MAGIC
+    raw.seek(0)
+    if not gzipped:
+        while block := raw.read(_BLOCK):
+            yield block
+        return
+    ceiling = min(
+        limits.max_decompressed_bytes or float("inf"),
+        (limits.max_compression_ratio or float("inf")) * max(size, 1),
+    )
+    total = 0
+    try:
+        with gzip.GzipFile(fileobj=raw) as stream:
+            while block := stream.read(_BLOCK):
+                total += len(block)
+                if total > ceiling:
+                    message = "the gzip file expands beyond the configured limits"
+                    raise InputError("decompression_bomb", name, message)
+                yield block
+    except (OSError, EOFError, zlib.error) as exc:
+        message = f"not a valid gzip file ({type(exc).__name__})"
+        raise InputError("unreadable", name, message) from None
+
+
+@contextmanager
+def open_source(
+    path: Path, limits: ReadLimits = ReadLimits(), tmpdir: Path | None = None
+) -> Iterator[Source]:
+    """Open and validate an input file; gzip is decompressed to a private temp file that
+    is removed on exit. Raises InputError for unreadable or malformed files."""
+    path = Path(path)
+    try:
+        kind = sniff_format(path)
+        size = path.stat().st_size
+    except OSError as exc:
+        raise InputError("unreadable", path, f"cannot read the file ({exc.strerror})") from None
+    if limits.max_file_bytes is not None and size > limits.max_file_bytes:
+        raise InputError("too_large", path, f"the file exceeds {limits.max_file_bytes} bytes")
+    if kind == "parquet":
+        yield _parquet_source(path)
+        return
+    if kind == "gzip":
+        with _gunzip(path, limits, tmpdir) as plain:
+            yield _text_source(path, plain, limits.max_line_bytes)
+        return
+    yield _text_source(path, path, limits.max_line_bytes)
+
+
+@contextmanager
+def _gunzip(path: Path, limits: ReadLimits, tmpdir: Path | None) -> Iterator[Path]:
+    fd, name = tempfile.mkstemp(prefix=".tessera-", suffix=".csv", dir=tmpdir)
+    plain = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as out, path.open("rb") as raw:
+            for block in content_blocks(raw, limits, path):
+                out.write(block)
+        yield plain
+    finally:
+        plain.unlink(missing_ok=True)
+
+
+def _parquet_source(path: Path) -> Source:
+    try:
+        schema = pq.read_schema(path)
+    except Exception as exc:  # pyarrow raises several types for corrupt files
+        raise InputError(
+            "unreadable", path, f"not a valid Parquet file ({type(exc).__name__})"
+        ) from None
+    return Source(path, path, "parquet", ",", tuple(schema.names))
+
+
+def _separator(path: Path, header: str) -> str:
+    if path.suffix.lower() in {".tsv", ".tab"} or path.name.lower().endswith((".tsv.gz",)):
+        return "\t"
+    return "\t" if header.count("\t") > header.count(",") else ","
+
+
+def _text_source(path: Path, data: Path, max_line_bytes: int) -> Source:
+    lines = _line_stats(data, max_line_bytes, path)
+    header = lines["header"]
+    separator = _separator(path, header)
+    headers = tuple(h.strip().strip('"') for h in header.split(separator))
+    return Source(path, data, "csv", separator, headers)
+
+
+def _scan_lines(data: Path) -> pl.LazyFrame:
+    return pl.scan_csv(
+        data,
+        has_header=False,
+        separator=_LINE_SEP,
+        quote_char=None,
+        encoding="utf8-lossy",
+        new_columns=["line"],
+        infer_schema=False,
+        truncate_ragged_lines=True,
+    ).with_row_index("index", offset=1)
+
+
+def _check_nul(data: Path, path: Path) -> None:
+    """NUL bytes are not text (and would split lines for the scanner): refuse the file,
+    naming the line of the first one. One pass of 16 MiB reads (~4 GB/s here)."""
+    buffer = bytearray(1 << 24)
+    offset = 0
+    with data.open("rb", buffering=0) as handle:
+        while size := handle.readinto(buffer):
+            at = buffer.find(b"\x00", 0, size)
+            if at >= 0:
+                line = _count_lines(data, offset + at) + 1
+                message = "the file contains NUL bytes (binary data?)"
+                raise InputError("nul_byte", path, message, line=line)
+            offset += size
+
+
+def _count_lines(data: Path, end: int) -> int:
+    """Newlines before byte `end` (error path only)."""
+    count = 0
+    with data.open("rb") as handle:
+        while end > 0 and (block := handle.read(min(1 << 24, end))):
+            count += block.count(b"\n")
+            end -= len(block)
+    return count
+
+
+def _line_stats(data: Path, max_line_bytes: int, path: Path) -> dict[str, str]:
+    if data.stat().st_size == 0:
+        raise InputError("empty_file", path, "the file is empty")
+    _check_nul(data, path)
+    lines = _scan_lines(data)
+    first_bad = lines.select(
+        pl.col("index")
+        .filter(pl.col("line").str.contains("\ufffd", literal=True))
+        .min()
+        .alias("utf8"),
+        pl.col("index").filter(pl.col("line").str.len_bytes() > max_line_bytes).min().alias("long"),
+        pl.col("line").first().alias("header"),
+    ).collect(engine="streaming")
+    row = first_bad.row(0, named=True)
+    if row["utf8"] is not None:
+        raise InputError("invalid_utf8", path, "the file is not valid UTF-8", line=row["utf8"])
+    if row["long"] is not None:
+        raise InputError(
+            "line_too_long", path, f"a line is longer than {max_line_bytes} bytes", line=row["long"]
+        )
+    if row["header"] is None:
+        raise InputError("empty_file", path, "the file has no header line")
+    return {"header": str(row["header"])}
+
+
+def _check_ragged(data: Path, separator: str, expected: int, path: Path) -> None:
+    """Rows whose field count differs from the header's (quote-aware, vectorized). Files
+    with fields spanning lines are left to the CSV parser, which rejects extra fields."""
+    line = pl.col("line")
+    unquoted = line.str.replace_all(r'"(?:[^"]|"")*"', "")
+    fields = unquoted.str.count_matches(separator, literal=True) + 1
+    odd_quotes = (line.str.count_matches('"', literal=True) % 2) == 1
+    stats = (
+        _scan_lines(data)
+        .select(
+            odd_quotes.any().alias("multiline"),
+            pl.col("index")
+            .filter((fields != expected) & (line.str.strip_chars() != ""))
+            .first()
+            .alias("bad"),
+            fields.filter((fields != expected) & (line.str.strip_chars() != ""))
+            .first()
+            .alias("count"),
+        )
+        .collect()
+        .row(0, named=True)
+    )
+    if stats["multiline"] or stats["bad"] is None:
+        return
+    found = int(stats["count"])
+    raise InputError(
+        "ragged_row",
+        path,
+        f"row has {found} fields, the header has {expected}",
+        line=int(stats["bad"]),
+        column=min(found, expected) + 1,
+    )
+
+
+def prefetch(chunks: Iterator[pl.DataFrame], depth: int = 1) -> Iterator[pl.DataFrame]:
+    """The same chunks, read `depth` ahead on a thread: parsing the next chunk (pyarrow,
+    GIL released) overlaps with work on the current one. Errors surface in order."""
+    queue: Queue[tuple[str, Any]] = Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for chunk in chunks:
+                while not stop.is_set():
+                    try:
+                        queue.put(("chunk", chunk), timeout=0.1)
+                        break
+                    except Full:
+                        continue
+                if stop.is_set():
+                    return
+            queue.put(("end", None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            queue.put(("error", exc))
+
+    worker = threading.Thread(target=produce, name="tessera-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, item = queue.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join()
+
+
+def read_chunks(source: Source, chunk_rows: int) -> Iterator[pl.DataFrame]:
+    """The file's data rows as String columns, in order, `chunk_rows` at a time, streamed
+    (pyarrow's incremental CSV reader) so memory does not grow with the file."""
+    if source.format == "parquet":
+        yield from _parquet_chunks(source, chunk_rows)
+        return
+    try:
+        yield from _csv_chunks(source, chunk_rows)
+    except (pa.ArrowInvalid, UnicodeDecodeError):
+        raise _locate(source) from None
+
+
+def _csv_chunks(source: Source, chunk_rows: int) -> Iterator[pl.DataFrame]:
+    names = [f"c{i}" for i in range(len(source.headers))]
+    reader = pacsv.open_csv(
+        source.data,
+        read_options=pacsv.ReadOptions(
+            block_size=16 << 20, skip_rows=1, column_names=names, encoding="utf8"
+        ),
+        parse_options=pacsv.ParseOptions(
+            delimiter=source.separator, quote_char='"', double_quote=True, newlines_in_values=True
+        ),
+        convert_options=pacsv.ConvertOptions(
+            column_types=dict.fromkeys(names, pa.string()),
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    rename = dict(zip(names, source.headers, strict=True))
+    pending: list[pl.DataFrame] = []
+    size = 0
+    for batch in reader:
+        frame = pl.from_arrow(batch)
+        assert isinstance(frame, pl.DataFrame)
+        pending.append(frame.rename(rename))
+        size += len(frame)
+        while size >= chunk_rows:
+            whole = pl.concat(pending, rechunk=True)
+            yield whole.slice(0, chunk_rows)
+            rest = whole.slice(chunk_rows)
+            pending, size = ([rest] if len(rest) else []), len(rest)
+    if pending:
+        yield pl.concat(pending, rechunk=True)
+
+
+def _locate(source: Source) -> InputError:
+    """Find the first malformed row of a file the CSV parser refused (error path only: the
+    parser's own message may quote the row, so it is never shown)."""
+    try:
+        _check_ragged(source.data, source.separator, len(source.headers), source.path)
+    except InputError as exc:
+        return exc
+    return InputError(
+        "malformed_csv",
+        source.path,
+        "the CSV structure is malformed (unbalanced quotes or ragged rows)",
+    )
+
+
+def _parquet_chunks(source: Source, chunk_rows: int) -> Iterator[pl.DataFrame]:
+    try:
+        parquet = pq.ParquetFile(source.data)
+        for batch in parquet.iter_batches(batch_size=chunk_rows):
+            frame = pl.from_arrow(batch)
+            assert isinstance(frame, pl.DataFrame)
+            yield frame.with_columns(pl.all().cast(pl.String))
+    except (OSError, ValueError) as exc:
+        raise InputError(
+            "unreadable", source.path, f"the Parquet file is corrupt ({type(exc).__name__})"
+        ) from None

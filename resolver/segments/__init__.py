@@ -1,0 +1,2 @@
+"""Segments: names, sidecars, versions made by committed files, and the catalogue the
+distributor reads."""

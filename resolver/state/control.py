@@ -1,0 +1,354 @@
+"""The resolver's control plane: one SQLite database (state/resolver.db) holding partners,
+the state of every inbox file, and segments with their versions. Every SQL statement of
+the resolver is in this module.
+
+A file moves through   claimed → processed → committed → purged
+                  or   claimed → quarantined | duplicate
+and every move is one transaction, so a crash leaves each file in exactly one state that
+the next start resumes from. Segment versions point at immutable Parquet snapshots in the
+store; the `segment_versions` table is the store's manifest (a version exists only once its
+row is committed, after its snapshot was written and fsynced).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, TypeVar
+
+from resolver.errors import SegmentError, StoreError
+from resolver.state.db import Database
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS partners (
+    name TEXT PRIMARY KEY,
+    region TEXT NOT NULL,
+    created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS files (
+    id INTEGER PRIMARY KEY,
+    partner TEXT NOT NULL,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,                -- "data" | "optout"
+    work_name TEXT NOT NULL,           -- path in the inbox, as hex of its bytes
+    state TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    content_mac TEXT,                  -- keyed digest of the decompressed content
+    duplicate_of INTEGER,
+    sidecar TEXT,
+    rows INTEGER,
+    resolved INTEGER,
+    rejected INTEGER,
+    seconds REAL,
+    error TEXT,
+    claimed REAL NOT NULL,
+    updated REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS files_by_content ON files (partner, content_mac);
+CREATE TABLE IF NOT EXISTS segments (
+    id INTEGER PRIMARY KEY,
+    partner TEXT NOT NULL,
+    name TEXT NOT NULL,
+    norm TEXT NOT NULL UNIQUE,
+    source_id INTEGER,                 -- a copy follows its source's versions
+    version INTEGER NOT NULL DEFAULT 0,
+    members INTEGER NOT NULL DEFAULT 0,
+    created REAL NOT NULL,
+    updated REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS segment_versions (
+    segment_id INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    file_id INTEGER,
+    members INTEGER NOT NULL,
+    added INTEGER NOT NULL,
+    removed INTEGER NOT NULL,
+    path TEXT NOT NULL,                -- the snapshot, relative to the store
+    created REAL NOT NULL,
+    PRIMARY KEY (segment_id, version)
+);
+"""
+
+# States a file can be in; the first four are the happy path.
+CLAIMED, PROCESSED, COMMITTED, PURGED = "claimed", "processed", "committed", "purged"
+QUARANTINED, DUPLICATE = "quarantined", "duplicate"
+UNFINISHED = (CLAIMED, PROCESSED, COMMITTED)
+STATES = (CLAIMED, PROCESSED, COMMITTED, PURGED, DUPLICATE, QUARANTINED)
+
+R = TypeVar("R")
+
+
+def _record(cls: type[R], row: sqlite3.Row) -> R:
+    return cls(**{f.name: row[f.name] for f in fields(cls)})  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class PartnerRecord:
+    name: str
+    region: str
+    created: float
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    id: int
+    partner: str
+    name: str
+    kind: str
+    work_name: str
+    state: str
+    size: int
+    content_mac: str | None
+    sidecar: str | None
+    duplicate_of: int | None
+    rows: int | None
+    seconds: float | None
+    error: str | None  # JSON: code, file, line, column, message
+    updated: float
+
+
+@dataclass(frozen=True)
+class SegmentRecord:
+    id: int
+    partner: str
+    name: str
+    source_id: int | None
+    version: int
+    members: int
+    updated: float
+
+
+@dataclass(frozen=True)
+class VersionRecord:
+    segment_id: int
+    version: int
+    file_id: int | None
+    members: int
+    added: int
+    removed: int
+    path: str
+    created: float
+
+
+@dataclass(frozen=True)
+class NewVersion:
+    """A version to record. `segment_id` None: the segment is new and named `name`."""
+
+    segment_id: int | None
+    partner: str
+    name: str
+    norm: str
+    version: int
+    members: int
+    added: int
+    removed: int
+    path: str
+
+
+class Control:
+    """A connection to the control database. Short transactions; safe across processes."""
+
+    def __init__(self, path: Path) -> None:
+        self.database = Database(path, SCHEMA)
+
+    def close(self) -> None:
+        self.database.close()
+
+    def __enter__(self) -> Control:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- partners -------------------------------------------------------------------
+
+    def add_partner(self, name: str, region: str) -> bool:
+        sql = "INSERT OR IGNORE INTO partners (name, region, created) VALUES (?, ?, ?)"
+        return self.database.write(sql, (name, region, time.time())).rowcount == 1
+
+    def partners(self) -> list[PartnerRecord]:
+        rows = self.database.rows("SELECT * FROM partners ORDER BY name")
+        return [_record(PartnerRecord, row) for row in rows]
+
+    def partner(self, name: str) -> PartnerRecord | None:
+        row = self.database.row("SELECT * FROM partners WHERE name = ?", (name,))
+        return None if row is None else _record(PartnerRecord, row)
+
+    # -- files ----------------------------------------------------------------------
+
+    def claim(
+        self, partner: str, name: str, kind: str, work_name: str, size: int, sidecar: str | None
+    ) -> int:
+        now = time.time()
+        cur = self.database.write(
+            "INSERT INTO files (partner, name, kind, work_name, state, size, sidecar,"
+            " claimed, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (partner, name, kind, work_name, CLAIMED, size, sidecar, now, now),
+        )
+        assert cur.lastrowid is not None
+        return cur.lastrowid
+
+    def file(self, file_id: int) -> FileRecord:
+        row = self.database.row("SELECT * FROM files WHERE id = ?", (file_id,))
+        if row is None:
+            raise StoreError(f"file {file_id} is not in the control database")
+        return _record(FileRecord, row)
+
+    def files(self, state: str | None = None, limit: int = 1000) -> list[FileRecord]:
+        where, args = ("", ()) if state is None else ("WHERE state = ?", (state,))
+        sql = f"SELECT * FROM files {where} ORDER BY id DESC LIMIT ?"  # noqa: S608 - ours
+        return [_record(FileRecord, row) for row in self.database.rows(sql, (*args, limit))]
+
+    def unfinished(self) -> list[FileRecord]:
+        rows = self.database.rows(
+            "SELECT * FROM files WHERE state IN (?, ?, ?) ORDER BY partner, name, id", UNFINISHED
+        )
+        return [_record(FileRecord, row) for row in rows]
+
+    def set_state(self, file_id: int, state: str, **values: Any) -> None:
+        with self.database.transaction() as db:
+            _set_state(db, file_id, state, values)
+
+    def original(self, partner: str, kind: str, content_mac: str, file_id: int) -> int | None:
+        """An earlier file of the partner with the same content that was ingested (or is
+        being ingested), if any."""
+        row = self.database.row(
+            "SELECT id FROM files WHERE partner = ? AND kind = ? AND content_mac = ? AND id < ?"
+            " AND state IN (?, ?, ?, ?) ORDER BY id LIMIT 1",
+            (partner, kind, content_mac, file_id, *UNFINISHED, PURGED),
+        )
+        return None if row is None else int(row["id"])
+
+    def counts_by_state(self, partner: str | None = None) -> dict[str, int]:
+        where, args = ("", ()) if partner is None else ("WHERE partner = ?", (partner,))
+        sql = f"SELECT state, count(*) AS n FROM files {where} GROUP BY state"  # noqa: S608
+        return {row["state"]: row["n"] for row in self.database.rows(sql, args)}
+
+    def recent_throughput(self, files: int = 20) -> tuple[int, int, float]:
+        """(files, rows, seconds) over the last committed files that took time."""
+        row = self.database.row(
+            "SELECT count(*) AS files, sum(rows) AS rows, sum(seconds) AS seconds FROM"
+            " (SELECT rows, seconds FROM files WHERE state IN (?, ?) AND seconds > 0"
+            " ORDER BY id DESC LIMIT ?)",
+            (COMMITTED, PURGED, files),
+        )
+        assert row is not None
+        return int(row["files"] or 0), int(row["rows"] or 0), float(row["seconds"] or 0.0)
+
+    def committed_files(self, partner: str) -> list[int]:
+        rows = self.database.rows(
+            "SELECT id FROM files WHERE partner = ? AND kind = 'data' AND state IN (?, ?)"
+            " ORDER BY id",
+            (partner, COMMITTED, PURGED),
+        )
+        return [int(row["id"]) for row in rows]
+
+    def commit(self, file_id: int, versions: Sequence[NewVersion]) -> None:
+        """Record a file's segment versions and mark it committed, in one transaction."""
+        with self.database.transaction() as db:
+            _add_versions(db, versions, file_id)
+            _set_state(db, file_id, COMMITTED, {})
+
+    # -- segments -------------------------------------------------------------------
+
+    def segment(self, norm: str) -> SegmentRecord | None:
+        row = self.database.row("SELECT * FROM segments WHERE norm = ?", (norm,))
+        return None if row is None else _record(SegmentRecord, row)
+
+    def segment_by_id(self, segment_id: int) -> SegmentRecord:
+        row = self.database.row("SELECT * FROM segments WHERE id = ?", (segment_id,))
+        if row is None:
+            raise StoreError(f"segment {segment_id} is not in the control database")
+        return _record(SegmentRecord, row)
+
+    def segments(self, partner: str | None = None) -> list[SegmentRecord]:
+        where, args = ("", ()) if partner is None else ("WHERE partner = ?", (partner,))
+        sql = f"SELECT * FROM segments {where} ORDER BY norm"  # noqa: S608 - ours
+        return [_record(SegmentRecord, row) for row in self.database.rows(sql, args)]
+
+    def copies(self, segment_id: int) -> list[SegmentRecord]:
+        rows = self.database.rows("SELECT * FROM segments WHERE source_id = ?", (segment_id,))
+        return [_record(SegmentRecord, row) for row in rows]
+
+    def version(self, segment_id: int, version: int) -> VersionRecord | None:
+        row = self.database.row(
+            "SELECT * FROM segment_versions WHERE segment_id = ? AND version = ?",
+            (segment_id, version),
+        )
+        return None if row is None else _record(VersionRecord, row)
+
+    def versions(self, segment_id: int) -> list[VersionRecord]:
+        rows = self.database.rows(
+            "SELECT * FROM segment_versions WHERE segment_id = ? ORDER BY version", (segment_id,)
+        )
+        return [_record(VersionRecord, row) for row in rows]
+
+    def create_copy(self, source: SegmentRecord, name: str, norm: str) -> int:
+        """A segment that follows `source`, starting at its current version's members."""
+        with self.database.transaction() as db:
+            copy_id = _create_segment(db, source.partner, name, norm, source.id)
+            row = self.version(source.id, source.version)
+            if row is not None:  # the source's members, all of them joined
+                first = NewVersion(
+                    copy_id, source.partner, name, norm, 1, row.members, row.members, 0, row.path
+                )
+                _add_versions(db, [first], None)
+        return copy_id
+
+    def rename_segment(self, segment_id: int, name: str, norm: str) -> None:
+        try:
+            self.database.write(
+                "UPDATE segments SET name = ?, norm = ?, updated = ? WHERE id = ?",
+                (name, norm, time.time(), segment_id),
+            )
+        except sqlite3.IntegrityError:
+            raise SegmentError(f"the segment name {name!r} is already taken") from None
+
+
+def _set_state(db: sqlite3.Connection, file_id: int, state: str, values: dict[str, Any]) -> None:
+    values = values | {"state": state, "updated": time.time()}
+    assigns = ", ".join(f"{name} = ?" for name in values)
+    db.execute(
+        f"UPDATE files SET {assigns} WHERE id = ?",  # noqa: S608 - names are ours
+        (*values.values(), file_id),
+    )
+
+
+def _create_segment(
+    db: sqlite3.Connection, partner: str, name: str, norm: str, source_id: int | None
+) -> int:
+    now = time.time()
+    try:
+        cur = db.execute(
+            "INSERT INTO segments (partner, name, norm, source_id, created, updated)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (partner, name, norm, source_id, now, now),
+        )
+    except sqlite3.IntegrityError:
+        raise SegmentError(
+            f"the segment name {name!r} is already taken (names are unique, ignoring"
+            " case and spacing); choose another name"
+        ) from None
+    assert cur.lastrowid is not None
+    return cur.lastrowid
+
+
+def _add_versions(
+    db: sqlite3.Connection, versions: Sequence[NewVersion], file_id: int | None
+) -> None:
+    now = time.time()
+    for v in versions:
+        segment_id = v.segment_id
+        if segment_id is None:
+            segment_id = _create_segment(db, v.partner, v.name, v.norm, None)
+        db.execute(
+            "INSERT INTO segment_versions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (segment_id, v.version, file_id, v.members, v.added, v.removed, v.path, now),
+        )
+        db.execute(
+            "UPDATE segments SET version = ?, members = ?, updated = ? WHERE id = ?",
+            (v.version, v.members, now, segment_id),
+        )

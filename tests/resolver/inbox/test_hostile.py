@@ -1,0 +1,198 @@
+"""Bad and hostile inbox entries (research: reliability T1.7, T4.6–T4.9) are each refused or
+quarantined with a reason and no values, while a good file beside them finishes; and a
+canary sweep finds no identifier, plain or SHA-256, anywhere on disk after ingest."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import json
+import os
+import socket
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from resolver.home import Home
+from resolver.inbox.service import Service
+from resolver.state.control import Control
+from tests.resolver.inbox.support import csv_text, drop, leftovers, make_home, people
+
+SECRET_VALUE = "hostile.secret@example.com"
+
+
+def corpus() -> dict[str, tuple[bytes, str]]:
+    """name → (content, expected code)."""
+    good_row = f"{SECRET_VALUE},+14155550000\n"
+    long_line = "email\n" + "x" * 70_000 + "@example.com\n"
+    return {
+        "empty.csv": (b"", "empty_file"),
+        "no_id_column.csv": (b"name,age\nann,3\n", "no_identifier_column"),
+        "ragged.csv": (f"email,phone\n{good_row}a@b.com,1,2,3\n".encode(), "ragged_row"),
+        "unclosed_quote.csv": (f'email,phone\n{good_row}"a@b.com,1\n'.encode(), "malformed_csv"),
+        "invalid_utf8.csv": (b"email\n" + SECRET_VALUE.encode() + b"\xff\xfe\n", "invalid_utf8"),
+        "utf16.csv": (("email\n" + SECRET_VALUE + "\n").encode("utf-16"), "nul_byte"),
+        "binary.csv": (b"\x00" + os.urandom(4096), "nul_byte"),
+        "latin1.csv": ("email\nrené@example.com\n".encode("latin-1"), "invalid_utf8"),
+        "archive.zip": (b"PK\x03\x04\x14\x00\x00\x00" + os.urandom(2000), "nul_byte"),
+        "giant_line.csv": (long_line.encode(), "line_too_long"),
+        "bomb.csv.gz": (gzip.compress(b"email\n" + b"a" * 30_000_000), "decompression_bomb"),
+        "corrupt.csv.gz": (b"\x1f\x8b\x08\x00" + os.urandom(500), "unreadable"),
+        "truncated.csv.gz": (
+            gzip.compress(("email\n" + (SECRET_VALUE + "\n") * 5000).encode())[:300],
+            "unreadable",
+        ),
+        "corrupt.parquet": (b"PAR1" + os.urandom(300) + b"PAR1", "unreadable"),
+        "too_large.csv": (b"email\n" + b"a@example.com\n" * 100_000, "too_large"),
+        "bad_sidecar.csv": (f"email,phone\n{good_row}".encode(), "bad_sidecar"),
+        "a\nnewline.csv": (b"email\na@b.com\n", "bad_name"),
+        "rtl\u202egpj.csv": (b"email\na@b.com\n", "bad_name"),
+        "-rf.csv": (b"email\na@b.com\n", "bad_name"),
+        "x" * 201 + ".csv": (b"email\na@b.com\n", "bad_name"),
+        "header_dup.csv": (b"email,email\na@b.com,c@d.com\n", "duplicate_column"),
+    }
+
+
+def special_entries(folder: Path, other: Path) -> dict[str, str]:
+    """Entries that are not regular files, made in place; name → expected code."""
+    (folder / "passwd.csv").symlink_to("/etc/passwd")
+    (folder / "other_partner.csv").symlink_to(other)
+    (folder / "dangling.csv").symlink_to(folder / "nowhere")
+    target = folder.parent.parent / "outside.csv"
+    target.write_text("email\na@b.com\n")
+    os.link(target, folder / "hardlink.csv")
+    os.mkfifo(folder / "fifo.csv")
+    (folder / "folder.csv").mkdir()
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(folder / "sock.csv"))
+    sock.close()
+    os.close(os.open(os.fsencode(folder) + b"/bad\xffname.csv", os.O_CREAT | os.O_WRONLY, 0o600))
+    return {
+        "passwd.csv": "not_regular_file",
+        "other_partner.csv": "not_regular_file",
+        "dangling.csv": "not_regular_file",
+        "hardlink.csv": "hard_link",
+        "fifo.csv": "not_regular_file",
+        "folder.csv": "not_regular_file",
+        "sock.csv": "not_regular_file",
+        "bad\\xffname.csv": "bad_name",
+    }
+
+
+@pytest.fixture
+def hostile_home(tmp_path: Path, clean_env: None, monkeypatch: pytest.MonkeyPatch) -> Home:
+    monkeypatch.setenv("TESSERA_INBOX__STABLE_SECONDS", "0")
+    monkeypatch.setenv("TESSERA_INBOX__MAX_FILE_BYTES", "1000000")
+    monkeypatch.setenv("TESSERA_INBOX__MAX_DECOMPRESSED_BYTES", "20000000")
+    make_home(tmp_path / "home", "acme", "zenith")
+    return Home.open(tmp_path / "home")
+
+
+def test_hostile_corpus_is_quarantined_and_a_good_file_finishes(hostile_home: Home) -> None:
+    home = hostile_home
+    folder = home.inbox / "acme"
+    expected: dict[str, str] = {}
+    for name, (content, code) in corpus().items():
+        (folder / name).write_bytes(content)
+        expected[name] = code
+    (folder / "bad_sidecar.csv.toml").write_text("mode = [broken\n")
+    expected |= special_entries(folder, home.inbox / "zenith")
+    drop(home, "acme", "zz-good.csv", csv_text(people(0, 100)), done=False)
+    drop(home, "zenith", "good.csv", csv_text(people(0, 100, "z")), done=False)
+    assert len(expected) >= 25
+
+    summary = Service(home).run(once=True)
+
+    counts = summary.counts()
+    assert counts == {"quarantined": len(expected), "purged": 2}
+    with Control(home.control_db) as control:
+        codes = {
+            rec.name: json.loads(rec.error or "")["code"] for rec in control.files("quarantined")
+        }
+    assert codes == expected
+    reports = list((home.quarantine / "acme").glob("*.error.json"))
+    assert len(reports) == len(expected)
+    for report in reports:
+        text = report.read_text()
+        assert SECRET_VALUE not in text
+        assert json.loads(text)["code"] in set(expected.values())
+    assert (home.outbox / "acme" / "zz-good.csv.resolved.csv").exists()
+    assert (home.outbox / "zenith" / "good.csv.resolved.csv").exists()
+    assert (Path("/etc/passwd")).exists()  # a symlink is moved, never followed
+    assert sorted(os.listdir(folder)) == ["optout"]
+    assert leftovers(home) == []
+
+
+# -- canary sweep ---------------------------------------------------------------------
+
+CANARY_EMAILS = [f"canary.{n}@tessera-canary.test" for n in range(20)]
+CANARY_PHONES = [f"+1415867{n:04d}" for n in range(20)]
+CANARY_MAIDS = [f"6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f{n:04x}" for n in range(20)]
+
+
+def _needles() -> list[bytes]:
+    """Each canary in plaintext and as its SHA-256 (hex either case, base64, raw), in the
+    forms any profile would hash."""
+    forms: list[str] = []
+    for email in CANARY_EMAILS:
+        forms += [email, email.upper()]
+    for phone in CANARY_PHONES:
+        forms += [phone, phone.lstrip("+")]
+    for maid in CANARY_MAIDS:
+        forms += [maid, maid.upper()]
+    needles: list[bytes] = []
+    for form in forms:
+        digest = hashlib.sha256(form.encode()).digest()
+        needles += [
+            form.encode(),
+            digest,
+            digest.hex().encode(),
+            digest.hex().upper().encode(),
+            base64.b64encode(digest),
+        ]
+    return needles
+
+
+def test_canary_sweep_finds_nothing_outside_the_sealed_store(
+    tmp_path: Path, clean_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TESSERA_INBOX__STABLE_SECONDS", "0")
+    home = make_home(tmp_path / "home", "acme")
+    rows = [
+        {"email": e.upper(), "phone": p, "idfa": m.upper(), "segments": "canaries"}
+        for e, p, m in zip(CANARY_EMAILS, CANARY_PHONES, CANARY_MAIDS, strict=True)
+    ]
+    pre_hashed = [
+        {"email_sha256": hashlib.sha256(e.encode()).hexdigest().upper(), "segments": "canaries"}
+        for e in CANARY_EMAILS[:5]
+    ]
+    drop(home, "acme", "canaries.csv", csv_text(rows))
+    drop(home, "acme", "hashed.csv", csv_text(pre_hashed))
+    drop(home, "acme", "optout/out.csv", csv_text([{"email": CANARY_EMAILS[0]}]))
+    (home.inbox / "acme" / "broken.csv").write_text(csv_text(people(0, 3)) + "x,y,z,w\n")
+    (home.inbox / "acme" / "broken.csv.done").write_text("")
+    summary = Service(home).run(once=True)
+    assert summary.counts() == {"purged": 3, "quarantined": 1}
+
+    from resolver.segments.catalog import Segments
+
+    with Segments(home) as segments:
+        members = segments.members("canaries")
+    # The match keys are there for the distributor (decrypted in memory only) ...
+    email_keys = set(members.get_column("email_sha256").drop_nulls().to_list())
+    assert hashlib.sha256(CANARY_EMAILS[1].encode()).hexdigest() in email_keys
+    # ... and nowhere on disk in the clear.
+    needles = _needles()
+    keyring = home.keyring()
+    secrets = [keyring.subkey("node"), keyring.partner_data_key("acme")]
+    needles += [key.hex().encode() for key in secrets] + secrets
+    hits = []
+    for path in home.root.rglob("*"):
+        if not path.is_file() or path == home.key_file:
+            continue
+        data = path.read_bytes()
+        hits += [str(path.relative_to(home.root)) for needle in needles if needle in data]
+    assert hits == []
+    assert pl.read_csv(home.outbox / "acme" / "canaries.csv.resolved.csv").height == 20
