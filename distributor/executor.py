@@ -15,39 +15,11 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
-from distributor.destinations.base import (
-    ID_COLUMNS,
-    AuthError,
-    BadRequest,
-    Destination,
-    DestinationError,
-    TransientError,
-)
-from distributor.ledger import Ledger
+from distributor.destinations.base import Destination
+from distributor.errors import AuthError, BadRequest, DestinationError, TransientError
+from distributor.ledger.runs import Runs
 from distributor.plan import ACTIONS, Batch, Plan
-
-REAUTHORIZE = (
-    "re-authorize the account: `distributor accounts add tiktok --advertiser-id ID --name NAME"
-    " --auth-code CODE` (or --token-env VAR) for the same name, or see `distributor accounts"
-    " check`; then run `distributor sync`."
-)
-
-
-@dataclass(frozen=True)
-class ExecConfig:
-    concurrency: int = 16
-    retry_window_seconds: float = 13 * 3600.0
-    backoff_initial: float = 1.0
-    backoff_max: float = 300.0
-
-    @classmethod
-    def from_settings(cls, section: Any) -> ExecConfig:
-        return cls(
-            concurrency=max(1, int(section["concurrency"])),
-            retry_window_seconds=float(section["retry_window_hours"]) * 3600.0,
-            backoff_initial=float(section["backoff_initial_seconds"]),
-            backoff_max=float(section["backoff_max_seconds"]),
-        )
+from distributor.retry import Backoff
 
 
 @dataclass
@@ -93,40 +65,33 @@ class Executor:
     def __init__(
         self,
         destination: Destination,
-        ledger: Ledger,
-        config: ExecConfig,
+        runs: Runs,
+        backoff: Backoff,
+        concurrency: int = 16,
         rng: random.Random | None = None,
     ) -> None:
         self.destination = destination
-        self.ledger = ledger
-        self.config = config
+        self.runs = runs
+        self.backoff = backoff
+        self.concurrency = max(1, concurrency)
         self.rng = rng or random.Random()
         self.stop = asyncio.Event()
-        self.run_id = 0
 
     async def run(
         self, plan: Plan, audience_id: str, run_id: int, progress: bool = False
     ) -> ExecResult:
-        result = ExecResult()
-        self.run_id = run_id
-        ids = self.ledger.batch_ids(run_id)
-        bar = _Progress(plan.rows.height, progress)
-        with bar.running():
+        """Send every batch of the run: deletes, then adds."""
+        job = _Job(plan, audience_id, run_id, ExecResult(), _Progress(plan.rows.height, progress))
+        ids = self.runs.batch_ids(run_id)
+        with job.bar.running():
             for action in ACTIONS:  # every delete is settled before any add starts
                 batches = [(b, ids[b.index]) for b in plan.batches if b.action == action]
-                await self._phase(plan, audience_id, batches, result, bar)
-                if result.stopped is not None:
+                await self._phase(job, batches)
+                if job.result.stopped is not None:
                     break
-        return result
+        return job.result
 
-    async def _phase(
-        self,
-        plan: Plan,
-        audience_id: str,
-        batches: list[tuple[Batch, int]],
-        result: ExecResult,
-        bar: _Progress,
-    ) -> None:
+    async def _phase(self, job: _Job, batches: list[tuple[Batch, int]]) -> None:
         if not batches:
             return
         queue: asyncio.Queue[tuple[Batch, int]] = asyncio.Queue()
@@ -138,13 +103,13 @@ class Executor:
                 batch, batch_id = await queue.get()
                 try:
                     if not self.stop.is_set():
-                        halves = await self._send(plan, audience_id, batch, batch_id, result, bar)
+                        halves = await self._send(job, batch, batch_id)
                         for half in halves:
                             queue.put_nowait(half)
                 finally:
                     queue.task_done()
 
-        workers = [asyncio.create_task(worker()) for _ in range(self.config.concurrency)]
+        workers = [asyncio.create_task(worker()) for _ in range(self.concurrency)]
         try:
             await queue.join()
         finally:
@@ -152,69 +117,78 @@ class Executor:
                 task.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
 
-    def _delay(self, attempt: int, retry_after: float) -> float:
-        ceiling = min(self.config.backoff_max, self.config.backoff_initial * 2 ** (attempt - 1))
-        return max(retry_after, self.rng.uniform(ceiling / 2, ceiling))
-
-    async def _send(
-        self,
-        plan: Plan,
-        audience_id: str,
-        batch: Batch,
-        batch_id: int,
-        result: ExecResult,
-        bar: _Progress,
-    ) -> list[tuple[Batch, int]]:
+    async def _send(self, job: _Job, batch: Batch, batch_id: int) -> list[tuple[Batch, int]]:
         """Send one batch until it is acked, errored or the run stops; returns the halves
         of a batch split to isolate bad rows."""
-        deadline = time.monotonic() + self.config.retry_window_seconds
-        schema = [ID_COLUMNS[c] for c in batch.id_schema]
-        columns = plan.batch_ids(batch)
+        deadline = time.monotonic() + self.backoff.window
+        columns = job.plan.batch_ids(batch)
         attempt = 0
         while not self.stop.is_set():
-            self.ledger.mark(batch_id, "sent")
-            result.requests += 1
+            self.runs.mark(batch_id, "sent")
+            job.result.requests += 1
             try:
-                await self.destination.mapping(batch.action, audience_id, schema, columns)
+                await self.destination.mapping(
+                    batch.action, job.audience_id, batch.id_schema, columns
+                )
             except TransientError as exc:
                 attempt += 1
-                delay = self._delay(attempt, exc.retry_after)
+                delay = self.backoff.delay(attempt, self.rng, exc.retry_after)
                 if time.monotonic() + delay > deadline:
-                    self.ledger.mark(batch_id, "errored", f"retry window closed: {exc}")
-                    result.errored_rows += batch.size
-                    bar.advance(batch.size, batch.action)
+                    self._give_up(job, batch, batch_id, f"retry window closed: {exc}")
                     return []
-                self.ledger.mark(batch_id, "failed", str(exc))
+                self.runs.mark(batch_id, "failed", str(exc))
                 with suppress(TimeoutError):
                     await asyncio.wait_for(self.stop.wait(), delay)
                 continue
             except AuthError as exc:
-                self.ledger.mark(batch_id, "failed", str(exc))
-                result.stopped = result.stopped or exc
+                self.runs.mark(batch_id, "failed", str(exc))
+                job.result.stopped = job.result.stopped or exc
                 self.stop.set()
                 return []
             except BadRequest as exc:
-                if batch.size == 1:
-                    self.ledger.mark(batch_id, "errored", str(exc), applied="no")
-                    result.errored_rows += 1
-                    result.errors.append(str(exc))
-                    bar.advance(1, batch.action)
-                    return []
-                middle = batch.start + batch.size // 2
-                halves = (
-                    plan.sub_batch(batch, batch.start, middle),
-                    plan.sub_batch(batch, middle, batch.end),
-                )
-                first, second = self.ledger.split(self.run_id, batch_id, halves)
-                return [(halves[0], first), (halves[1], second)]
+                return self._refused(job, batch, batch_id, exc)
             except DestinationError as exc:
-                self.ledger.mark(batch_id, "errored", str(exc))
-                result.errored_rows += batch.size
-                result.errors.append(str(exc))
-                bar.advance(batch.size, batch.action)
+                self._give_up(job, batch, batch_id, str(exc))
                 return []
-            self.ledger.mark(batch_id, "acked", applied="yes")
-            result.acked_rows += batch.size
-            bar.advance(batch.size, batch.action)
+            self.runs.mark(batch_id, "acked", applied="yes")
+            job.result.acked_rows += batch.size
+            job.bar.advance(batch.size, batch.action)
             return []
         return []
+
+    def _give_up(self, job: _Job, batch: Batch, batch_id: int, error: str) -> None:
+        """Errored with an unknown outcome: the next run deletes or re-sends its ids."""
+        self.runs.mark(batch_id, "errored", error)
+        job.result.errored_rows += batch.size
+        job.result.errors.append(error)
+        job.bar.advance(batch.size, batch.action)
+
+    def _refused(
+        self, job: _Job, batch: Batch, batch_id: int, exc: BadRequest
+    ) -> list[tuple[Batch, int]]:
+        """A refused batch is split in halves until the refused rows stand alone; a single
+        refused row is errored, known not applied."""
+        if batch.size == 1:
+            self.runs.mark(batch_id, "errored", str(exc), applied="no")
+            job.result.errored_rows += 1
+            job.result.errors.append(str(exc))
+            job.bar.advance(1, batch.action)
+            return []
+        middle = batch.start + batch.size // 2
+        halves = (
+            job.plan.sub_batch(batch, batch.start, middle),
+            job.plan.sub_batch(batch, middle, batch.end),
+        )
+        first, second = self.runs.split(job.run_id, batch_id, halves)
+        return [(halves[0], first), (halves[1], second)]
+
+
+@dataclass
+class _Job:
+    """One run in the executor's hands."""
+
+    plan: Plan
+    audience_id: str
+    run_id: int
+    result: ExecResult
+    bar: _Progress

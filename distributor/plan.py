@@ -17,8 +17,7 @@ import polars as pl
 from distributor.destinations.base import ID_COLUMNS, Action
 
 KEY = "person_key"
-ID_COLS: tuple[str, ...] = tuple(ID_COLUMNS)
-ID_TYPE = pl.Enum(list(ID_COLS))
+ID_TYPE = pl.Enum(list(ID_COLUMNS))
 ACTIONS: tuple[Action, Action] = ("delete", "add")
 
 
@@ -51,7 +50,7 @@ class Plan:
     def ids(self, action: Action) -> int:
         """Identifiers (not rows) the plan sends with this action."""
         part = self.rows.filter(pl.col("action") == action)
-        return int(sum(part[c].count() for c in ID_COLS))
+        return int(sum(part[c].count() for c in ID_COLUMNS))
 
     def columns(self, batch: Batch) -> list[list[str | None]]:
         """The batch's ids, one list per id_schema entry, row-aligned."""
@@ -64,12 +63,12 @@ class Plan:
     def sub_batch(self, batch: Batch, start: int, end: int) -> Batch:
         """Rows [start, end) of a batch, with the schema that range needs."""
         part = self.rows.slice(start, end - start)
-        schema = tuple(c for c in ID_COLS if part[c].null_count() < part.height)
+        schema = tuple(c for c in ID_COLUMNS if part[c].null_count() < part.height)
         return replace(batch, start=start, end=end, id_schema=schema)
 
 
 def empty_members() -> pl.DataFrame:
-    return pl.DataFrame(schema={KEY: pl.Binary, **dict.fromkeys(ID_COLS, pl.Utf8)})
+    return pl.DataFrame(schema={KEY: pl.Binary, **dict.fromkeys(ID_COLUMNS, pl.Utf8)})
 
 
 def _sha256(column: str) -> pl.Expr:
@@ -98,7 +97,7 @@ def current_from_members(members: pl.DataFrame) -> pl.DataFrame:
 
 def to_long(wide: pl.DataFrame) -> pl.DataFrame:
     """person_key, id_type, id: one row per identifier present."""
-    present = [c for c in ID_COLS if c in wide.columns]
+    present = [c for c in ID_COLUMNS if c in wide.columns]
     if wide.height == 0 or not present:
         return pl.DataFrame(schema={KEY: pl.Binary, "id_type": ID_TYPE, "id": pl.Utf8})
     return (
@@ -116,18 +115,18 @@ def to_wide(long: pl.DataFrame) -> pl.DataFrame:
         return empty_members()
     # Usual case, one id per person and type: a group-by (about 9x faster than a pivot).
     lists = long.group_by(KEY).agg(
-        pl.col("id").filter(pl.col("id_type") == c).alias(c) for c in ID_COLS
+        pl.col("id").filter(pl.col("id_type") == c).alias(c) for c in ID_COLUMNS
     )
-    widest = lists.select(pl.max_horizontal(pl.col(c).list.len() for c in ID_COLS).max()).item()
+    widest = lists.select(pl.max_horizontal(pl.col(c).list.len() for c in ID_COLUMNS).max()).item()
     if widest <= 1:
-        return lists.select(KEY, *(pl.col(c).list.first().alias(c) for c in ID_COLS))
+        return lists.select(KEY, *(pl.col(c).list.first().alias(c) for c in ID_COLUMNS))
     ranked = long.select(KEY, "id_type", "id").with_columns(
         pl.int_range(pl.len()).over(KEY, "id_type").alias("_rank"),
         pl.col("id_type").cast(pl.Utf8),
     )
     wide = ranked.pivot(on="id_type", index=[KEY, "_rank"], values="id")
-    missing = [pl.lit(None, pl.Utf8).alias(c) for c in ID_COLS if c not in wide.columns]
-    return wide.with_columns(missing).select(KEY, *ID_COLS)
+    missing = [pl.lit(None, pl.Utf8).alias(c) for c in ID_COLUMNS if c not in wide.columns]
+    return wide.with_columns(missing).select(KEY, *ID_COLUMNS)
 
 
 def diff(held: pl.DataFrame, current: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -155,7 +154,7 @@ def diff(held: pl.DataFrame, current: pl.DataFrame) -> tuple[pl.DataFrame, pl.Da
 def _ordered_rows(long: pl.DataFrame, action: Action) -> pl.DataFrame:
     wide = to_wide(long)
     shape = pl.sum_horizontal(
-        [pl.col(c).is_not_null().cast(pl.Int32) * (1 << i) for i, c in enumerate(ID_COLS)]
+        [pl.col(c).is_not_null().cast(pl.Int32) * (1 << i) for i, c in enumerate(ID_COLUMNS)]
     )
     # The key's first 8 bytes as an integer sort much faster than the binary; the full
     # key and the ids break the (rare) ties, so the order is deterministic.
@@ -166,10 +165,10 @@ def _ordered_rows(long: pl.DataFrame, action: Action) -> pl.DataFrame:
             "_shape",
             "_prefix",
             KEY,
-            *ID_COLS,
-            descending=[True, False, False, *[False] * len(ID_COLS)],
+            *ID_COLUMNS,
+            descending=[True, False, False, *[False] * len(ID_COLUMNS)],
         )
-        .select(pl.lit(action).alias("action"), KEY, *ID_COLS)
+        .select(pl.lit(action).alias("action"), KEY, *ID_COLUMNS)
     )
 
 
@@ -184,11 +183,11 @@ def _batches(rows: pl.DataFrame, batch_size: int) -> list[Batch]:
             pl.col("action").first(),
             pl.col("_row").min().alias("start"),
             (pl.col("_row").max() + 1).alias("end"),
-            *[pl.col(c).is_not_null().any() for c in ID_COLS],
+            *[pl.col(c).is_not_null().any() for c in ID_COLUMNS],
         )
     )
     return [
-        Batch(0, rec["action"], rec["start"], rec["end"], tuple(c for c in ID_COLS if rec[c]))
+        Batch(0, rec["action"], rec["start"], rec["end"], tuple(c for c in ID_COLUMNS if rec[c]))
         for rec in stats.iter_rows(named=True)
     ]
 

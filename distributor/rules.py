@@ -6,12 +6,10 @@ import hashlib
 import re
 from collections.abc import Iterable
 
+from distributor.errors import RuleError
+
 ADVERTISER_ID = re.compile(r"[0-9]{19}")
 MAX_ACCOUNT_NAME = 149
-
-
-class RuleError(ValueError):
-    """A distribution or account breaks a rule; the message names the fix."""
 
 
 def check_advertiser_id(advertiser_id: str) -> str:

@@ -54,7 +54,7 @@ def test_unknown_keys_and_wrong_types_in_the_file_are_errors(tmp_path: Path) -> 
     with pytest.raises(SettingsError, match=r"config.toml: unknown setting inbox\.stable_secs"):
         load_settings(tmp_path, environ={})
     (tmp_path / "config.toml").write_text("[tiktok]\napp_id = 12\n")
-    with pytest.raises(SettingsError, match="tiktok.app_id expects text"):
+    with pytest.raises(SettingsError, match=r"tiktok\.app_id expects text"):
         load_settings(tmp_path, environ={})
     (tmp_path / "config.toml").write_text("[inbox\n")
     with pytest.raises(SettingsError, match="not valid TOML"):

@@ -1,27 +1,39 @@
-"""Destinations by platform: adding one is a folder beside `tiktok/` and a line here."""
+"""Destinations by platform. A platform is its capabilities and a connector; adding one is
+a folder beside `tiktok/` and a line in REGISTRY."""
+
+from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+
+import httpx
 
 from config import Settings
 from distributor.destinations import tiktok
-from distributor.destinations.base import Capabilities
-from distributor.destinations.tiktok import TikTokDestination
+from distributor.destinations.base import Capabilities, Destination
+from distributor.errors import RuleError
 
-# platform name -> (its declared capabilities, a connection to one ad account)
-REGISTRY: dict[
-    str,
-    tuple[Callable[[Settings], Capabilities], Callable[[Settings, str, str], TikTokDestination]],
-] = {"tiktok": (tiktok.capabilities, tiktok.connect)}
+Connect = Callable[[Settings, str, str, httpx.AsyncBaseTransport | None], Destination]
 
 
-def platform(
-    name: str,
-) -> tuple[Callable[[Settings], Capabilities], Callable[[Settings, str, str], TikTokDestination]]:
+@dataclass(frozen=True)
+class Platform:
+    name: str
+    capabilities: Callable[[Settings], Capabilities]
+    connect: Connect
+
+
+REGISTRY: dict[str, Platform] = {
+    "tiktok": Platform("tiktok", tiktok.capabilities, tiktok.connect),
+}
+
+
+def platform(name: str) -> Platform:
     try:
         return REGISTRY[name]
     except KeyError:
         known = ", ".join(sorted(REGISTRY))
-        raise ValueError(f"unknown platform {name!r} (known: {known})") from None
+        raise RuleError(f"unknown platform {name!r} (known: {known})") from None
 
 
 __all__ = ["REGISTRY", "Platform", "platform"]

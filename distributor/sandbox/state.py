@@ -2,16 +2,17 @@
 members (kept per identifier), a seeded synthetic user base, and persistence.
 
 Persisted as one JSON document written atomically (temp file, fsync, rename) on shutdown
-and, when dirty, every few seconds.
+and, when dirty, every few seconds. `Sandbox` bundles a running emulator's state, users,
+rate limiter, faults and request log.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import random
 import secrets
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,9 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from resolver import canonical_identifiers
+from distributor.sandbox.faults import Faults
+from distributor.sandbox.ratelimit import TokenLimiter
+from resolver import canonical_identifiers, write_atomic
 
 ID_TYPES = ("EMAIL_SHA256", "PHONE_SHA256", "IDFA_SHA256", "AAID_SHA256", "IDFA_MD5", "AAID_MD5")
 ROLES = ("ADMIN", "OPERATOR", "ANALYST")
@@ -179,11 +182,46 @@ class SandboxState:
     def save(self) -> None:
         if self.path is None:
             return
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(self.to_json(), handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, self.path)
+        write_atomic(self.path, json.dumps(self.to_json()).encode("utf-8"))
         self.dirty = False
+
+
+@dataclass
+class Sandbox:
+    state: SandboxState
+    users: UserBase
+    limiter: TokenLimiter
+    faults: Faults = field(default_factory=Faults)
+    log: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=200_000))
+    rng: random.Random = field(default_factory=random.Random)
+    counter: int = 0
+    # Inferred, off by default: store names of 71-128 characters as 67 + "..." (a note in
+    # Segment's TikTok destination; TikTok does not document it).
+    truncate_names: bool = False
+
+    def request_id(self) -> str:
+        self.counter += 1
+        return time.strftime("%Y%m%d%H%M%S", time.gmtime()) + f"{self.counter:09X}"
+
+
+@dataclass(frozen=True)
+class SandboxOptions:
+    """How to start an emulator (the `[sandbox]` settings and `distributor sandbox` flags)."""
+
+    seed: int = 7
+    state_file: Path | None = None
+    user_base_size: int = 200_000
+    requests_per_second: int = 50
+    requests_per_minute: int = 3_000
+    truncate_names: bool = False
+
+
+def make_sandbox(options: SandboxOptions, faults: Faults | None = None) -> Sandbox:
+    state = SandboxState(options.seed, options.state_file)
+    return Sandbox(
+        state=state,
+        users=UserBase(options.user_base_size, state.seed),
+        limiter=TokenLimiter(options.requests_per_second, options.requests_per_minute),
+        faults=faults or Faults(),
+        truncate_names=options.truncate_names,
+    )

@@ -1,4 +1,6 @@
-"""Shared helpers for distributor tests: a home wired to a running emulator, members."""
+"""Shared helpers for distributor tests: a home wired to an emulator, the CLI through
+click's runner (reaching an in-process emulator through the CLI's transport seam), and
+synthetic members."""
 
 from __future__ import annotations
 
@@ -10,10 +12,12 @@ import polars as pl
 from click.testing import CliRunner, Result
 
 from distributor.cli import main
-from distributor.sandbox.testing import Sandbox
+from distributor.cli.state import CliState
+from distributor.sandbox.handle import SandboxHandle
+from distributor.workspace import Workspace
 
 
-def wire(home: Path, sandbox: Sandbox, **distributor: float | int) -> None:
+def wire(home: Path, sandbox: SandboxHandle, **distributor: float | int) -> None:
     """Point the home's config at the emulator; tweak [distributor] settings."""
     lines = [
         "[tiktok]",
@@ -27,21 +31,29 @@ def wire(home: Path, sandbox: Sandbox, **distributor: float | int) -> None:
     (home / "config.toml").write_text("\n".join(lines) + "\n")
 
 
-def cli(home: Path, *args: str, env: dict[str, str] | None = None) -> Result:
-    return CliRunner().invoke(main, ["--home", str(home), *args], env=env)
+def workspace(home: Path, sandbox: SandboxHandle) -> Workspace:
+    return Workspace.open(home, sandbox.transport())
+
+
+def cli(
+    home: Path, sandbox: SandboxHandle, *args: str, env: dict[str, str] | None = None
+) -> Result:
+    """`distributor --home HOME ARGS`, its platform calls going to `sandbox`."""
+    state = CliState(transport=sandbox.transport())
+    return CliRunner().invoke(main, ["--home", str(home), *args], env=env, obj=state)
 
 
 def accounts_add(
     home: Path,
+    sandbox: SandboxHandle,
     advertiser_id: str,
     name: str,
     *,
     token: str | None = None,
     code: str | None = None,
-    secret: str | None = None,
 ) -> Result:
     """`distributor accounts add tiktok`: a token through $TT_TOKEN, or an auth code (with
-    the app secret in its environment variable)."""
+    the emulator's app secret in its environment variable)."""
     args = ["accounts", "add", "tiktok", "--advertiser-id", advertiser_id, "--name", name]
     env: dict[str, str] = {}
     if token is not None:
@@ -49,13 +61,14 @@ def accounts_add(
         env["TT_TOKEN"] = token
     if code is not None:
         args += ["--auth-code", code]
-    if secret is not None:
-        env["TESSERA_TIKTOK__APP_SECRET"] = secret
-    return cli(home, *args, env=env)
+        env["TESSERA_TIKTOK__APP_SECRET"] = str(sandbox.info["app_secret"])
+    return cli(home, sandbox, *args, env=env)
 
 
-def add_account(home: Path, sandbox: Sandbox, name: str = "acme", n: int = 0) -> None:
-    result = accounts_add(home, sandbox.advertiser(n), name, token=sandbox.token("admin", n))
+def add_account(home: Path, sandbox: SandboxHandle, name: str = "acme", n: int = 0) -> None:
+    result = accounts_add(
+        home, sandbox, sandbox.advertiser(n), name, token=sandbox.token("admin", n)
+    )
     assert result.exit_code == 0, result.output
 
 

@@ -1,18 +1,20 @@
-"""`distributor accounts` against the emulator subprocess."""
+"""`distributor accounts` against the emulator (in process, through the CLI's seam)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from distributor.sandbox.testing import Sandbox
+from distributor.sandbox.handle import InProcessSandbox
 from tests.distributor.helpers import accounts_add, add_account, cli, wire
 
 
-def test_add_with_token_env_lists_masked_and_encrypted(home: Path, sandbox: Sandbox) -> None:
+def test_add_with_token_env_lists_masked_and_encrypted(
+    home: Path, sandbox: InProcessSandbox
+) -> None:
     wire(home, sandbox)
     token = sandbox.token("admin")
     add_account(home, sandbox)
-    listing = cli(home, "accounts", "list")
+    listing = cli(home, sandbox, "accounts", "list")
     assert listing.exit_code == 0, listing.output
     assert "acme" in listing.output
     assert sandbox.advertiser() in listing.output
@@ -20,58 +22,60 @@ def test_add_with_token_env_lists_masked_and_encrypted(home: Path, sandbox: Sand
     assert "****" + token[-4:] in listing.output
     stored = b"".join(p.read_bytes() for p in (home / "state").glob("distributor.db*"))
     assert token.encode() not in stored
-    check = cli(home, "accounts", "check")
+    check = cli(home, sandbox, "accounts", "check")
     assert check.exit_code == 0
     assert "acme: ok" in check.output
 
 
-def test_add_with_auth_code_and_operator(home: Path, sandbox: Sandbox) -> None:
+def test_add_with_auth_code_and_operator(home: Path, sandbox: InProcessSandbox) -> None:
     wire(home, sandbox)
     code = sandbox.auth_code([sandbox.advertiser(1)], role="OPERATOR")
-    secret = sandbox.info["app_secret"]
-    result = accounts_add(home, sandbox.advertiser(1), "op", code=code, secret=secret)
+    result = accounts_add(home, sandbox, sandbox.advertiser(1), "op", code=code)
     assert result.exit_code == 0, result.output
     assert "added account op" in result.output
     # a used code cannot be exchanged again
-    again = accounts_add(home, sandbox.advertiser(1), "op2", code=code, secret=secret)
+    again = accounts_add(home, sandbox, sandbox.advertiser(1), "op2", code=code)
     assert again.exit_code != 0
     assert "auth code" in again.output
 
 
-def test_analyst_is_refused_with_the_needed_role(home: Path, sandbox: Sandbox) -> None:
+def test_analyst_is_refused_with_the_needed_role(home: Path, sandbox: InProcessSandbox) -> None:
     wire(home, sandbox)
-    result = accounts_add(home, sandbox.advertiser(), "ro", token=sandbox.token("analyst"))
+    result = accounts_add(home, sandbox, sandbox.advertiser(), "ro", token=sandbox.token("analyst"))
     assert result.exit_code != 0
     assert "Admin or Operator" in result.output
-    assert "analyst-acct" not in cli(home, "accounts", "list").output
+    assert "ro" not in cli(home, sandbox, "accounts", "list").output.split()
 
 
-def test_bad_advertiser_id_and_names(home: Path, sandbox: Sandbox) -> None:
+def test_bad_advertiser_id_and_names(home: Path, sandbox: InProcessSandbox) -> None:
     wire(home, sandbox)
     token = sandbox.token("admin")
-    short = accounts_add(home, "12345", "x", token=token)
+    short = accounts_add(home, sandbox, "12345", "x", token=token)
     assert short.exit_code != 0
     assert "19 digits" in short.output
-    long_name = accounts_add(home, sandbox.advertiser(), "n" * 150, token=token)
+    long_name = accounts_add(home, sandbox, sandbox.advertiser(), "n" * 150, token=token)
     assert long_name.exit_code != 0
     assert "1-149" in long_name.output
     add_account(home, sandbox)
-    duplicate = accounts_add(home, sandbox.advertiser(1), "acme", token=token)
+    duplicate = accounts_add(home, sandbox, sandbox.advertiser(1), "acme", token=token)
     assert duplicate.exit_code != 0
     assert "exists" in duplicate.output
     both = cli(
-        home, "accounts", "add", "tiktok", "--advertiser-id", sandbox.advertiser(), "--name", "y"
+        home,
+        sandbox,
+        *("accounts", "add", "tiktok", "--advertiser-id", sandbox.advertiser(), "--name", "y"),
     )
     assert both.exit_code != 0
     assert "exactly one" in both.output
+    assert "Traceback" not in both.output
 
 
-def test_revoked_token_fails_check_then_remove(home: Path, sandbox: Sandbox) -> None:
+def test_revoked_token_fails_check_then_remove(home: Path, sandbox: InProcessSandbox) -> None:
     wire(home, sandbox)
     add_account(home, sandbox)
     sandbox.revoke(sandbox.token("admin"))
-    check = cli(home, "accounts", "check", "acme")
+    check = cli(home, sandbox, "accounts", "check", "acme")
     assert check.exit_code == 1
     assert "FAILED" in check.output
-    assert cli(home, "accounts", "remove", "acme").exit_code == 0
-    assert "acme" not in cli(home, "accounts", "list").output
+    assert cli(home, sandbox, "accounts", "remove", "acme").exit_code == 0
+    assert "acme" not in cli(home, sandbox, "accounts", "list").output

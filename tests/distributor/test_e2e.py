@@ -1,6 +1,6 @@
-"""End to end through the CLIs against the emulator subprocess: partner files in, `resolver
-serve --once`, `distributor distribute`, the one-account rule, `segments copy` to a second
-account, a full refresh with removals, `sync`, and the request log's order."""
+"""End to end through the CLIs against the emulator (in process): partner files in,
+`resolver serve --once`, `distributor distribute`, the one-account rule, `segments copy` to
+a second account, a full refresh with removals, `sync`, and the request log's order."""
 
 from __future__ import annotations
 
@@ -11,12 +11,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from distributor.sandbox.testing import Sandbox
-from resolver.api import Segments
+from distributor.sandbox.handle import InProcessSandbox
+from distributor.sandbox.state import SandboxOptions
 from resolver.cli import main as resolver_main
 from resolver.home import Home
+from resolver.segments.catalog import Segments
 from tests.distributor.helpers import add_account, cli, wire
-from tests.resolver.inbox_support import csv_text, drop, people
+from tests.resolver.inbox.support import csv_text, drop, people
 
 
 def serve_once(home: Path) -> None:
@@ -28,7 +29,7 @@ def serve_once(home: Path) -> None:
     assert result.exit_code == 0, result.output
 
 
-def audience_keys(sandbox: Sandbox, audience_id: str) -> dict[str, set[str]]:
+def audience_keys(sandbox: InProcessSandbox, audience_id: str) -> dict[str, set[str]]:
     return {k: v for k, v in sandbox.members(audience_id).items() if v}
 
 
@@ -43,7 +44,7 @@ def segment_keys(home: Path, name: str) -> dict[str, set[str]]:
 
 
 @pytest.fixture
-def wired(home: Path, fast_sandbox: Sandbox) -> Path:
+def wired(home: Path, fast_sandbox: InProcessSandbox) -> Path:
     wire(home, fast_sandbox)
     result = CliRunner().invoke(resolver_main, ["--home", str(home), "partners", "add", "acme"])
     assert result.exit_code == 0, result.output
@@ -52,38 +53,39 @@ def wired(home: Path, fast_sandbox: Sandbox) -> Path:
     return home
 
 
-def test_distribute_copy_refresh_and_sync(wired: Path, fast_sandbox: Sandbox) -> None:
+def test_distribute_copy_refresh_and_sync(wired: Path, fast_sandbox: InProcessSandbox) -> None:
+    sb = fast_sandbox
     home = Home.open(wired)
     drop(home, "acme", "v1.csv", csv_text(people(0, 3000, "Sports Fans")))
     serve_once(wired)
 
-    dry = cli(wired, "distribute", "sports fans", "--account", "first", "--dry-run")
+    dry = cli(wired, sb, "distribute", "sports fans", "--account", "first", "--dry-run")
     assert dry.exit_code == 0, dry.output
     assert "nothing was sent" in dry.output
     assert fast_sandbox.audiences(fast_sandbox.advertiser(0)) == []
 
-    first = cli(wired, "distribute", "sports fans", "--account", "first", "--json")
+    first = cli(wired, sb, "distribute", "sports fans", "--account", "first", "--json")
     assert first.exit_code == 0, first.output
     report = json.loads(first.output)[0]
     assert report["entered"] == report["synced"] == 3000
     audience = report["audience_id"]
     assert audience_keys(fast_sandbox, audience) == segment_keys(wired, "Sports Fans")
 
-    refused = cli(wired, "distribute", "Sports Fans", "--account", "second")
+    refused = cli(wired, sb, "distribute", "Sports Fans", "--account", "second")
     assert refused.exit_code != 0
     assert "segments copy" in refused.output
 
-    copied = cli(wired, "segments", "copy", "Sports Fans", "--name", "Sports Fans EU")
+    copied = cli(wired, sb, "segments", "copy", "Sports Fans", "--name", "Sports Fans EU")
     assert copied.exit_code == 0, copied.output
-    second = cli(wired, "distribute", "sports fans eu", "--account", "second", "--json")
+    second = cli(wired, sb, "distribute", "sports fans eu", "--account", "second", "--json")
     assert second.exit_code == 0, second.output
     copy_audience = json.loads(second.output)[0]["audience_id"]
 
     # A full refresh: 500 leave, 400 join.
     drop(home, "acme", "v2.csv", csv_text(people(500, 2900, "Sports Fans")))
     serve_once(wired)
-    fast_sandbox.control.post("reset_log")
-    synced = cli(wired, "sync", "--all", "--json")
+    fast_sandbox.reset_log()
+    synced = cli(wired, sb, "sync", "--all", "--json")
     assert synced.exit_code == 0, synced.output
     reports = {r["segment"]: r for r in json.loads(synced.output)}
     assert reports["Sports Fans"]["deletes"] > 0
@@ -98,27 +100,30 @@ def test_distribute_copy_refresh_and_sync(wired: Path, fast_sandbox: Sandbox) ->
     assert actions[0] == "delete"
     assert turns == 1
 
-    status = cli(wired, "status", "--json")
+    status = cli(wired, sb, "status", "--json")
     rows = {r["segment"]: r for r in json.loads(status.output)}
     assert rows["Sports Fans"]["synced"] == 2900
     assert rows["Sports Fans EU"]["synced"] == 2900
-    listing = cli(wired, "segments", "list")
+    listing = cli(wired, sb, "segments", "list")
     assert "first" in listing.output
     assert "second" in listing.output
-    shown = cli(wired, "segments", "show", "SPORTS fans")
+    shown = cli(wired, sb, "segments", "show", "SPORTS fans")
     assert shown.exit_code == 0, shown.output
     assert "Versions" in shown.output
 
 
-def test_deletes_of_every_distribution_precede_its_adds(wired: Path, fast_sandbox: Sandbox) -> None:
+def test_deletes_of_every_distribution_precede_its_adds(
+    wired: Path, fast_sandbox: InProcessSandbox
+) -> None:
+    sb = fast_sandbox
     home = Home.open(wired)
     drop(home, "acme", "a.csv", csv_text(people(0, 25_000, "big")))
     serve_once(wired)
-    assert cli(wired, "distribute", "big", "--account", "first").exit_code == 0
+    assert cli(wired, sb, "distribute", "big", "--account", "first").exit_code == 0
     drop(home, "acme", "b.csv", csv_text(people(12_000, 25_000, "big")))
     serve_once(wired)
-    fast_sandbox.control.post("reset_log")
-    result = cli(wired, "sync", "big", "--json")
+    fast_sandbox.reset_log()
+    result = cli(wired, sb, "sync", "big", "--json")
     assert result.exit_code == 0, result.output
     actions = [e["action"] for e in fast_sandbox.requests() if e["path"] == "segment/mapping/"]
     assert actions.count("delete") >= 2  # 12,000 leavers: more than one batch
@@ -131,21 +136,20 @@ def test_deletes_of_every_distribution_precede_its_adds(wired: Path, fast_sandbo
 def test_long_segment_names_fit_and_survive_a_truncating_platform(
     home: Path, clean_env: None
 ) -> None:
-    from distributor.sandbox.testing import start_sandbox
-
-    with start_sandbox("--users", "1000", "--rps", "0", "--rpm", "0", "--truncate-names") as sb:
+    options = SandboxOptions(user_base_size=1000, requests_per_second=0, truncate_names=True)
+    with InProcessSandbox(options) as sb:
         wire(home, sb)
         add_account(home, sb, "first", n=0)
         CliRunner().invoke(resolver_main, ["--home", str(home), "partners", "add", "acme"])
         long_name = "Fans of long-distance running and cycling events in the Pacific Northwest"
         drop(Home.open(home), "acme", "a.csv", csv_text(people(0, 50, long_name)))
         serve_once(home)
-        first = cli(home, "distribute", long_name, "--account", "first", "--json")
+        first = cli(home, sb, "distribute", long_name, "--account", "first", "--json")
         assert first.exit_code == 0, first.output
         report = json.loads(first.output)[0]
         assert len(report["audience_name"]) <= 70
         (audience,) = sb.audiences(sb.advertiser())
         assert audience["name"] == report["audience_name"]  # not cut by the platform
-        again = cli(home, "sync", long_name, "--json")
+        again = cli(home, sb, "sync", long_name, "--json")
         assert again.exit_code == 0, again.output
         assert len(sb.audiences(sb.advertiser())) == 1

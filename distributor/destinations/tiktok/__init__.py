@@ -1,32 +1,53 @@
-"""TikTok Business API v1.3 destination."""
+"""TikTok Business API v1.3 destination: its capabilities from `[tiktok]` settings, and a
+connection to one ad account."""
+
+from __future__ import annotations
+
+import httpx
 
 from config import Settings
 from distributor.destinations.base import Capabilities
+from distributor.destinations.ratelimit import SlidingWindows
 from distributor.destinations.tiktok.client import ROLE_MANAGER, TikTokApi, TikTokDestination
+
+MAX_BATCH = 10_000  # TikTok's cap on users per mapping request
 
 
 def capabilities(settings: Settings) -> Capabilities:
     """TikTok's limits, from the `[tiktok]` settings (the platform's cap wins)."""
-    tiktok = settings.section("tiktok")
+    tiktok = settings.tiktok
     return Capabilities(
-        max_batch=min(10_000, int(settings.get("distributor.batch_size"))),
-        requests_per_second=int(tiktok["requests_per_second"]),
-        requests_per_minute=int(tiktok["requests_per_minute"]),
-        max_audiences=int(tiktok["max_audiences"]),
-        max_name_length=int(tiktok["max_name_length"]),
+        max_batch=min(MAX_BATCH, settings.distributor.batch_size),
+        requests_per_second=tiktok.requests_per_second,
+        requests_per_minute=tiktok.requests_per_minute,
+        max_audiences=tiktok.max_audiences,
+        max_name_length=tiktok.max_name_length,
     )
 
 
-def connect(settings: Settings, account_id: str, token: str) -> TikTokDestination:
-    section = settings.section("distributor")
-    return TikTokDestination(
-        str(settings.get("tiktok.api_base_url")),
-        account_id,
-        token,
-        capabilities(settings),
-        timeout=float(section["request_timeout_seconds"]),
-        connections=int(section["concurrency"]),
+def api(
+    settings: Settings,
+    limiter: SlidingWindows | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> TikTokApi:
+    return TikTokApi(
+        settings.tiktok.api_base_url,
+        timeout=settings.distributor.request_timeout_seconds,
+        connections=settings.distributor.concurrency,
+        limiter=limiter,
+        transport=transport,
     )
 
 
-__all__ = ["ROLE_MANAGER", "TikTokApi", "TikTokDestination", "capabilities", "connect"]
+def connect(
+    settings: Settings,
+    advertiser_id: str,
+    token: str,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> TikTokDestination:
+    caps = capabilities(settings)
+    limiter = SlidingWindows(caps.requests_per_second, caps.requests_per_minute)
+    return TikTokDestination(api(settings, limiter, transport), advertiser_id, token, caps)
+
+
+__all__ = ["ROLE_MANAGER", "TikTokApi", "TikTokDestination", "api", "capabilities", "connect"]

@@ -1,19 +1,23 @@
-"""Contract tests of the TikTok emulator through real HTTP against the running server."""
+"""Contract tests of the TikTok emulator: TikTok's request and answer shapes, codes,
+roles, limits and faults, through httpx against the emulator's ASGI app in process (the
+same app the real server runs; test_process.py covers what needs the process)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import signal
 import time
-from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 import pytest
 
-from distributor.sandbox.testing import Sandbox, start_sandbox
+from distributor.sandbox.handle import InProcessSandbox
+from distributor.sandbox.state import SandboxOptions
 from resolver.sample import canonical_identifiers
+
+Sandbox = InProcessSandbox
 
 
 def sha(value: str) -> str:
@@ -21,9 +25,7 @@ def sha(value: str) -> str:
 
 
 def api(sb: Sandbox, role: str = "admin", n: int = 0) -> httpx.Client:
-    return httpx.Client(
-        base_url=sb.base_url, headers={"Access-Token": sb.token(role, n)}, timeout=30
-    )
+    return sb.client(sb.token(role, n))
 
 
 def create(client: httpx.Client, advertiser: str, name: str = "fans") -> dict[str, Any]:
@@ -60,21 +62,11 @@ def cell(value: str, audience: str) -> dict[str, Any]:
     return {"id": value, "audience_ids": [audience]}
 
 
-def test_start_line_describes_the_sandbox(sandbox: Sandbox) -> None:
-    info = sandbox.info
-    assert info["base_url"].startswith("http://127.0.0.1:")
-    assert info["base_url"].endswith("/open_api/v1.3/")
-    assert len(info["advertisers"]) >= 2
-    for advertiser in info["advertisers"]:
-        assert len(advertiser["advertiser_id"]) == 19
-        assert set(advertiser["tokens"]) == {"admin", "operator", "analyst"}
-
-
 def test_envelope_and_token_errors(sandbox: Sandbox) -> None:
-    anonymous = httpx.get(sandbox.base_url + "user/info/").json()
+    anonymous = sandbox.client().get("user/info/").json()
     assert anonymous["code"] == 40104
     assert set(anonymous) == {"code", "message", "request_id", "data"}
-    bad = httpx.get(sandbox.base_url + "user/info/", headers={"Access-Token": "nope"})
+    bad = sandbox.client("nope").get("user/info/")
     assert bad.status_code == 200
     assert bad.json()["code"] == 40105
     ok = api(sandbox).get("user/info/").json()
@@ -220,7 +212,7 @@ def test_cover_num_counts_matched_users_from_1000(fast_sandbox: Sandbox) -> None
     client, advertiser = api(fast_sandbox), fast_sandbox.advertiser()
     audience = create(client, advertiser)["data"]["audience_id"]
     seed = fast_sandbox.info["user_base"]["seed"]
-    emails = canonical_identifiers(__import__("numpy").arange(1200), seed)["email"].to_list()
+    emails = canonical_identifiers(np.arange(1200), seed)["email"].to_list()
     rows = [[cell(sha(e), audience)] for e in emails]
 
     def cover() -> int:
@@ -239,7 +231,7 @@ def test_cover_num_counts_matched_users_from_1000(fast_sandbox: Sandbox) -> None
 def test_oauth_code_exchange_advertisers_and_revoke(sandbox: Sandbox) -> None:
     advertiser = sandbox.advertiser()
     code = sandbox.auth_code([advertiser], "OPERATOR")
-    base = httpx.Client(base_url=sandbox.base_url, timeout=30)
+    base = sandbox.client()
     bad = base.post(
         "oauth2/access_token/",
         json={"app_id": sandbox.info["app_id"], "secret": "wrong", "auth_code": code},
@@ -327,35 +319,14 @@ def test_faults_5xx_burst_latency_drop_and_log(fast_sandbox: Sandbox) -> None:
     assert [e["code"] for e in log[:3]] == [40100, 40100, 0]
 
 
-def test_state_persists_across_restart_and_sigterm_is_clean(tmp_path: Path) -> None:
-    state = tmp_path / "sandbox.json"
-    with start_sandbox("--users", "1000", state=state) as first:
-        client, advertiser = api(first), first.advertiser()
-        audience = create(client, advertiser)["data"]["audience_id"]
-        mapping(
-            client,
-            advertiser,
-            audience,
-            "add",
-            ["EMAIL_SHA256"],
-            [[cell(sha("kept@x.com"), audience)]],
-        )
-        token = first.token()
-        assert first.stop(signal.SIGTERM) == 0
-    with start_sandbox("--users", "1000", state=state) as second:
-        assert second.token() == token
-        assert second.members(audience) == {"EMAIL_SHA256": {sha("kept@x.com")}}
-        assert second.stop(signal.SIGINT) == 0
-
-
 def test_long_names_are_kept_or_truncated_when_asked() -> None:
     long = "n" * 100
-    with start_sandbox("--users", "1000") as plain:
+    with InProcessSandbox(SandboxOptions(user_base_size=1000)) as plain:
         client = api(plain)
         made = create(client, plain.advertiser(), long)["data"]["audience_id"]
         assert [a["name"] for a in plain.audiences(plain.advertiser())] == [long]
         assert made
-    with start_sandbox("--users", "1000", "--truncate-names") as cutting:
+    with InProcessSandbox(SandboxOptions(user_base_size=1000, truncate_names=True)) as cutting:
         client = api(cutting)
         create(client, cutting.advertiser(), long)
         create(client, cutting.advertiser(), "s" * 70)

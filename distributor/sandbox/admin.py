@@ -13,7 +13,7 @@ from starlette.responses import Response
 from distributor.sandbox.state import ROLES
 
 if TYPE_CHECKING:
-    from distributor.sandbox.app import Sandbox
+    from distributor.sandbox.state import Sandbox
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -44,7 +44,7 @@ def describe(box: Sandbox, base_url: str) -> dict[str, Any]:
     }
 
 
-def control_routes(box: Sandbox) -> list[tuple[str, Handler, list[str]]]:
+def admin_routes(box: Sandbox) -> list[tuple[str, Handler, list[str]]]:
     async def faults(request: Request) -> Response:
         box.faults.update(await _body(request))
         return _json(vars(box.faults))

@@ -1,4 +1,6 @@
-"""Start the emulator as a real subprocess for tests and the demo."""
+"""The emulator as a real HTTP server in a subprocess (`distributor sandbox --port 0`),
+for the demo and the tests that need a process: restarts, signals, a distributor killed
+with -9 while it uploads."""
 
 from __future__ import annotations
 
@@ -13,8 +15,10 @@ from typing import Any
 
 import httpx
 
+from distributor.sandbox.handle import SandboxHandle
 
-class Sandbox:
+
+class SandboxProcess(SandboxHandle):
     """A running `distributor sandbox` process; use as a context manager."""
 
     def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
@@ -35,44 +39,6 @@ class Sandbox:
         self.base_url: str = self.info["base_url"]
         self.control = httpx.Client(base_url=self.info["control_url"], timeout=30)
 
-    @property
-    def advertisers(self) -> list[dict[str, Any]]:
-        return list(self.info["advertisers"])
-
-    def advertiser(self, n: int = 0) -> str:
-        return str(self.advertisers[n]["advertiser_id"])
-
-    def token(self, role: str = "admin", n: int = 0) -> str:
-        return str(self.advertisers[n]["tokens"][role])
-
-    def faults(self, **values: float | list[str]) -> dict[str, Any]:
-        return dict(self.control.post("faults", json=values).json())
-
-    def limits(self, per_second: int, per_minute: int) -> None:
-        self.control.post(
-            "limits", json={"requests_per_second": per_second, "requests_per_minute": per_minute}
-        )
-
-    def auth_code(self, advertiser_ids: list[str], role: str = "ADMIN") -> str:
-        response = self.control.post(
-            "auth_code", json={"advertiser_ids": advertiser_ids, "role": role}
-        )
-        return str(response.json()["auth_code"])
-
-    def revoke(self, token: str) -> None:
-        self.control.post("revoke", json={"access_token": token})
-
-    def members(self, audience_id: str) -> dict[str, set[str]]:
-        data = self.control.get(f"audiences/{audience_id}/members").json()
-        return {t: set(ids) for t, ids in data.items()}
-
-    def audiences(self, advertiser_id: str | None = None) -> list[dict[str, Any]]:
-        params = {"advertiser_id": advertiser_id} if advertiser_id else {}
-        return list(self.control.get("audiences", params=params).json())
-
-    def requests(self) -> list[dict[str, Any]]:
-        return list(self.control.get("requests").json())
-
     def stop(self, sig: int = signal.SIGTERM) -> int:
         self.control.close()
         if self.process.poll() is None:
@@ -87,7 +53,7 @@ class Sandbox:
                 stream.close()
         return self.process.returncode
 
-    def __enter__(self) -> Sandbox:
+    def __enter__(self) -> SandboxProcess:
         return self
 
     def __exit__(
@@ -96,6 +62,6 @@ class Sandbox:
         self.stop()
 
 
-def start_sandbox(*args: str, state: Path | None = None, **env: str) -> Sandbox:
+def start_sandbox(*args: str, state: Path | None = None, **env: str) -> SandboxProcess:
     extra = ["--state", str(state)] if state else []
-    return Sandbox(*args, *extra, env=env or None)
+    return SandboxProcess(*args, *extra, env=env or None)

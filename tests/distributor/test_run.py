@@ -1,5 +1,6 @@
-"""Distribution end to end against the emulator subprocess: exact delivery, record sync
-with deletes first, faults and rate limits, revoked tokens, kill -9 and resume."""
+"""Distribution runs against the emulator: exact delivery, record sync with deletes first,
+faults and rate limits, revoked tokens, refused rows isolated, the retry window across
+restarts (in process), and kill -9 of a distributor process mid-upload (a real server)."""
 
 from __future__ import annotations
 
@@ -15,24 +16,34 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from distributor.errors import RuleError, RunStopped
 from distributor.metrics import RunReport
-from distributor.sandbox.testing import Sandbox
-from distributor.service import RunStopped, distribute, open_home, open_ledger, sync
-from tests.distributor.helpers import accounts_add, add_account, expected, members, wire
+from distributor.sandbox.handle import InProcessSandbox, SandboxHandle
+from distributor.sandbox.process import SandboxProcess
+from tests.distributor.helpers import (
+    accounts_add,
+    add_account,
+    expected,
+    members,
+    wire,
+    workspace,
+)
 
 
-def _run(home: Path, segment: str, people: pl.DataFrame) -> RunReport:
-    h = open_home(home)
-    return distribute(h, h.settings, segment, people, "acme")
+def _run(home: Path, sandbox: SandboxHandle, segment: str, people: pl.DataFrame) -> RunReport:
+    with workspace(home, sandbox) as ws:
+        return ws.distribute(segment, people, "acme")
 
 
-def test_distribute_then_sync_deletes_before_adds(home: Path, fast_sandbox: Sandbox) -> None:
+def test_distribute_then_sync_deletes_before_adds(
+    home: Path, fast_sandbox: InProcessSandbox
+) -> None:
     sb = fast_sandbox
     wire(home, sb)
     add_account(home, sb)
-    h = open_home(home)
+    ws = workspace(home, sb)
     first = members(range(30_000))
-    report = distribute(h, h.settings, "fans", first, "acme")
+    report = ws.distribute("fans", first, "acme")
     assert report.status == "done"
     assert report.audience_id is not None
     assert sb.members(report.audience_id or "") == expected(first)
@@ -46,34 +57,34 @@ def test_distribute_then_sync_deletes_before_adds(home: Path, fast_sandbox: Sand
     changed = changed.with_columns(
         changed["email_sha256"].scatter(list(range(0, 35_000, 10)), None)
     )
-    dry = sync(h, h.settings, "fans", changed, dry_run=True)
+    dry = ws.sync("fans", changed, dry_run=True)
     assert dry.status == "dry-run"
     assert dry.deletes > 0
     assert dry.adds > 0
     assert not [r for r in sb.requests() if r["time"] >= since and r["path"] == "segment/mapping/"]
-    report = sync(h, h.settings, "fans", changed)
+    report = ws.sync("fans", changed)
     assert sb.members(report.audience_id or "") == expected(changed)
     log = [r for r in sb.requests() if r["time"] >= since and r["action"]]
     actions = [r["action"] for r in log if r["code"] == 0]
     assert "delete" in actions
     assert actions == sorted(actions, key=["delete", "add"].index)
     # nothing left to do: an empty plan
-    again = sync(h, h.settings, "fans", changed)
+    again = ws.sync("fans", changed)
     assert again.batches == 0
     assert again.synced == again.entered - again.not_synced
 
 
-def test_second_account_is_refused(home: Path, fast_sandbox: Sandbox) -> None:
+def test_second_account_is_refused(home: Path, fast_sandbox: InProcessSandbox) -> None:
     wire(home, fast_sandbox)
     add_account(home, fast_sandbox)
     add_account(home, fast_sandbox, name="other", n=1)
-    h = open_home(home)
-    distribute(h, h.settings, "fans", members(range(100)), "acme")
-    with pytest.raises(ValueError, match="segments copy fans --name"):
-        distribute(h, h.settings, "fans", members(range(100)), "other")
+    with workspace(home, fast_sandbox) as ws:
+        ws.distribute("fans", members(range(100)), "acme")
+        with pytest.raises(RuleError, match="segments copy fans --name"):
+            ws.distribute("fans", members(range(100)), "other")
 
 
-def test_faults_and_rate_limits(home: Path, sandbox: Sandbox) -> None:
+def test_faults_and_rate_limits(home: Path, sandbox: InProcessSandbox) -> None:
     sb = sandbox
     sb.limits(per_second=20, per_minute=600)
     wire(home, sb, batch_size=500, concurrency=8)
@@ -87,7 +98,7 @@ def test_faults_and_rate_limits(home: Path, sandbox: Sandbox) -> None:
     sb.faults(throttle_burst=5, error_rate_5xx=0.2, drop_rate=0.1, latency_ms=20)
     people = members(range(15_000))
     since = time.time()
-    report = _run(home, "faulty", people)
+    report = _run(home, sb, "faulty", people)
     sb.faults()
     assert report.status == "done"
     assert sb.members(report.audience_id or "") == expected(people)
@@ -104,41 +115,42 @@ def test_faults_and_rate_limits(home: Path, sandbox: Sandbox) -> None:
         assert i - j + 1 <= 20, "more than 20 requests in one second"
 
 
-def test_revoked_token_stops_then_reauthorize_and_sync(home: Path, fast_sandbox: Sandbox) -> None:
+def test_revoked_token_stops_then_reauthorize_and_sync(
+    home: Path, fast_sandbox: InProcessSandbox
+) -> None:
     sb = fast_sandbox
     wire(home, sb, batch_size=1000)
     add_account(home, sb)
-    h = open_home(home)
+    ws = workspace(home, sb)
     first = members(range(2_000))
-    report = distribute(h, h.settings, "fans", first, "acme")
+    report = ws.distribute("fans", first, "acme")
     sb.revoke(sb.token("admin"))
     bigger = members(range(20_000))
     started = time.monotonic()
     with pytest.raises(RunStopped, match="re-authorize") as stopped:
-        sync(h, h.settings, "fans", bigger)
+        ws.sync("fans", bigger)
     assert time.monotonic() - started < 10
     assert stopped.value.report.pending > 0
     code = sb.auth_code([sb.advertiser()], role="ADMIN")
-    again = accounts_add(home, sb.advertiser(), "acme", code=code, secret=sb.info["app_secret"])
+    again = accounts_add(home, sb, sb.advertiser(), "acme", code=code)
     assert again.exit_code == 0, again.output
     assert "re-authorized" in again.output
-    final = sync(h, h.settings, "fans", bigger)
+    final = ws.sync("fans", bigger)
     assert sb.members(report.audience_id or "") == expected(bigger)
     assert final.pending == 0
 
 
 CRASH_SCRIPT = """
 import sys
-from distributor.service import distribute, open_home
+from distributor import Workspace
 from tests.distributor.helpers import members
-h = open_home(sys.argv[1])
 people = members(range(int(sys.argv[2])))
-print(distribute(h, h.settings, "fans", people, "acme").status, flush=True)
+print(Workspace.open(sys.argv[1]).distribute("fans", people, "acme").status, flush=True)
 """
 
 
-def test_kill_9_mid_upload_then_resume(home: Path, sandbox: Sandbox) -> None:
-    sb = sandbox
+def test_kill_9_mid_upload_then_resume(home: Path, sandbox_process: SandboxProcess) -> None:
+    sb = sandbox_process
     wire(home, sb, batch_size=500, concurrency=4)
     add_account(home, sb)
     sb.faults(latency_ms=30)
@@ -156,14 +168,16 @@ def test_kill_9_mid_upload_then_resume(home: Path, sandbox: Sandbox) -> None:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
     sb.faults()
-    report = _run(home, "fans", members(range(size)))
+    report = _run(home, sb, "fans", members(range(size)))
     assert report.status == "done"
     audiences = sb.audiences(sb.advertiser())
     assert len(audiences) == 1
     assert sb.members(report.audience_id or "") == expected(members(range(size)))
 
 
-def test_rows_a_batch_is_refused_for_are_isolated(home: Path, fast_sandbox: Sandbox) -> None:
+def test_rows_a_batch_is_refused_for_are_isolated(
+    home: Path, fast_sandbox: InProcessSandbox
+) -> None:
     """A 40002 for a batch splits it in halves until the refused rows stand alone: they
     are marked errored, every other member is delivered, and a later sync retries them."""
     sb = fast_sandbox
@@ -173,7 +187,7 @@ def test_rows_a_batch_is_refused_for_are_isolated(home: Path, fast_sandbox: Sand
     bad_rows = [3, 12_345, 24_990]
     poison = [people["email_sha256"][i] for i in bad_rows]
     sb.faults(poison_ids=poison)
-    report = _run(home, "fans", people)
+    report = _run(home, sb, "fans", people)
     assert report.status == "done"
     assert report.errored == len(bad_rows)
     assert report.synced == report.entered - report.not_synced - len(bad_rows)
@@ -183,39 +197,32 @@ def test_rows_a_batch_is_refused_for_are_isolated(home: Path, fast_sandbox: Sand
     mapping = [e for e in sb.requests() if e["path"] == "segment/mapping/"]
     assert sum(1 for e in mapping if e["code"] == 40002) < 3 * 2 * 15  # bisection, not a storm
     sb.faults()
-    h = open_home(home)
-    again = sync(h, h.settings, "fans", people)
+    again = workspace(home, sb).sync("fans", people)
     assert again.errored == 0
     assert sb.members(report.audience_id or "") == want
 
 
-def test_retry_window_spans_restarts(home: Path, fast_sandbox: Sandbox) -> None:
+def test_retry_window_spans_restarts(home: Path, fast_sandbox: InProcessSandbox) -> None:
     """A run killed 13 hours ago opened the retry window: after a restart, users still
     failing are marked errored at once instead of being retried for 13 more hours."""
     sb = fast_sandbox
     wire(home, sb)
     add_account(home, sb)
-    first = _run(home, "fans", members(range(2_000)))
-    h = open_home(home)
-    ledger = open_ledger(h)
-    try:
-        (dist,) = ledger.distributions("fans")
-        with ledger.tx() as db:
-            db.execute(
-                "INSERT INTO runs (distribution_id, started_at, status, rows)"
-                " VALUES (?, ?, 'running', 0)",
-                (dist.id, time.time() - 13 * 3600 - 60),
-            )
-    finally:
-        ledger.close()
+    first = _run(home, sb, "fans", members(range(2_000)))
+    ws = workspace(home, sb)
+    (dist,) = ws.ledger.distributions.all("fans")
+    ws.ledger.database.write(
+        "INSERT INTO runs (distribution_id, started_at, status, rows) VALUES (?, ?, 'running', 0)",
+        (dist.id, time.time() - 13 * 3600 - 60),
+    )
     sb.faults(error_rate_5xx=1.0)
     started = time.monotonic()
-    report = sync(h, h.settings, "fans", members(range(1_000, 3_000)))
+    report = ws.sync("fans", members(range(1_000, 3_000)))
     assert time.monotonic() - started < 30
     assert report.errored > 0
     assert report.synced < report.entered - report.not_synced
     sb.faults()
     # The killed run is behind us now: the next sync has a whole window and finishes.
-    final = sync(h, h.settings, "fans", members(range(1_000, 3_000)))
+    final = ws.sync("fans", members(range(1_000, 3_000)))
     assert final.errored == 0
     assert sb.members(first.audience_id or "") == expected(members(range(1_000, 3_000)))

@@ -10,34 +10,13 @@ import signal
 import socket
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import orjson
 import uvicorn
 
-from distributor.sandbox.app import Faults, Sandbox, build_app
-from distributor.sandbox.control import describe
-from distributor.sandbox.ratelimit import TokenLimiter
-from distributor.sandbox.state import SandboxState, UserBase
-
-
-def make_sandbox(
-    seed: int,
-    state_file: Path | None,
-    user_base_size: int,
-    per_second: int,
-    per_minute: int,
-    faults: Faults | None = None,
-    truncate_names: bool = False,
-) -> Sandbox:
-    state = SandboxState(seed, state_file)
-    return Sandbox(
-        state=state,
-        users=UserBase(user_base_size, state.seed),
-        limiter=TokenLimiter(per_second, per_minute),
-        faults=faults or Faults(),
-        truncate_names=truncate_names,
-    )
+from distributor.sandbox.admin import describe
+from distributor.sandbox.app import build_app
+from distributor.sandbox.state import Sandbox
 
 
 def serve(box: Sandbox, host: str, port: int) -> None:

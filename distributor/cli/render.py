@@ -1,7 +1,9 @@
-"""Tables for the terminal (rich) and JSON for machines."""
+"""What the `distributor` commands print: tables for the terminal (rich), JSON for machines.
+Counts and names only; tokens are masked before they get here."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -35,9 +37,15 @@ def print_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]
 
 
 def print_reports(reports: Sequence[dict[str, Any]]) -> None:
-    """RunReport dicts (or `Ledger.last_runs` metrics) as the status table."""
+    """RunReport dicts (or the ledger's last runs) as the status table."""
     print_table(
-        "Distributions",
-        STATUS_COLUMNS,
-        [[r.get(c) for c in STATUS_COLUMNS] for r in reports],
+        "Distributions", STATUS_COLUMNS, [[r.get(c) for c in STATUS_COLUMNS] for r in reports]
     )
+
+
+def run_metrics(row: dict[str, Any]) -> dict[str, Any]:
+    """A ledger `last_runs` row as a report dict: its saved metrics, then its columns."""
+    metrics = json.loads(row.get("metrics") or "{}")
+    merged = {**metrics, **{k: v for k, v in row.items() if k != "metrics" and v is not None}}
+    merged.setdefault("status", "never run")
+    return merged

@@ -1,0 +1,116 @@
+"""Ad accounts: obtain a token (from an environment variable, or by the OAuth code
+exchange), check its role on the advertiser, and store it sealed in the ledger. A token is
+never taken from argv and never shown whole (`mask_token`)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from distributor.errors import AuthError, DestinationError, RuleError
+from distributor.rules import check_account_name, check_advertiser_id, mask_token
+from distributor.workspace import Workspace
+
+NEEDED_ROLE = "Admin or Operator"
+SECRET_ENV = "TESSERA_TIKTOK__APP_SECRET"  # noqa: S105 (a variable name)
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Where a token comes from: exactly one of an environment variable or an auth code."""
+
+    token_env: str | None = None
+    auth_code: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.token_env is None) == (self.auth_code is None):
+            raise RuleError("give exactly one of --token-env VAR or --auth-code CODE")
+
+
+async def obtain_token(ws: Workspace, credentials: Credentials) -> str:
+    if credentials.token_env is not None:
+        token = os.environ.get(credentials.token_env, "").strip()
+        if not token:
+            raise RuleError(f"environment variable {credentials.token_env} is empty or unset")
+        return token
+    app_id = ws.settings.tiktok.app_id
+    secret = ws.settings.secret("tiktok__app_secret")
+    if not app_id or secret is None:
+        raise RuleError(
+            f"--auth-code needs the app id ([tiktok] app_id or TESSERA_TIKTOK__APP_ID) and"
+            f" the app secret ({SECRET_ENV})"
+        )
+    api = ws.tiktok_api()
+    try:
+        return await api.exchange_auth_code(app_id, secret.reveal(), credentials.auth_code or "")
+    except DestinationError as exc:
+        raise RuleError(f"the auth code exchange failed: {exc}") from None
+    finally:
+        await api.aclose()
+
+
+async def verify(ws: Workspace, platform: str, advertiser_id: str, token: str) -> str:
+    """The token's role label on the advertiser; RuleError when it may not manage audiences."""
+    destination = ws.connect(platform, advertiser_id, token)
+    try:
+        return await destination.check_access()
+    except AuthError as exc:
+        if exc.code == 40001:
+            raise RuleError(
+                f"the token has no {NEEDED_ROLE} role on advertiser {advertiser_id} (an"
+                f" Analyst may only read): ask an admin of the ad account to grant the"
+                f" {NEEDED_ROLE} role, then authorize again"
+            ) from None
+        raise RuleError(f"the token was refused: {exc}") from None
+    except DestinationError as exc:
+        raise RuleError(f"could not validate the token: {exc}") from None
+    finally:
+        await destination.aclose()
+
+
+async def add_account(
+    ws: Workspace, platform: str, advertiser_id: str, name: str, credentials: Credentials
+) -> str:
+    """Add an account, or re-authorize one (same name and advertiser ID); a summary line."""
+    check_advertiser_id(advertiser_id)
+    accounts = ws.ledger.accounts
+    existing = accounts.get(name)
+    if existing is None or existing.advertiser_id != advertiser_id:
+        check_account_name(name, [a.name for a in accounts.all()])
+    token = await obtain_token(ws, credentials)
+    role = await verify(ws, platform, advertiser_id, token)
+    if existing is None:
+        accounts.add(name, platform, advertiser_id, token, role)
+        verb = "added"
+    else:
+        accounts.update_token(name, token, role)
+        verb = "re-authorized"
+    masked = mask_token(token)
+    return f"{verb} account {name}: advertiser {advertiser_id}, role {role}, token {masked}"
+
+
+def remove_account(ws: Workspace, name: str) -> None:
+    account = ws.ledger.accounts.get(name)
+    if account is None:
+        raise RuleError(f"no account named {name!r}")
+    if any(d.account_id == account.id for d in ws.ledger.distributions.all()):
+        raise RuleError(f"account {name!r} has distributions; it cannot be removed")
+    ws.ledger.accounts.remove(name)
+
+
+async def check_accounts(ws: Workspace, name: str | None) -> list[tuple[str, bool]]:
+    """Per account (or the one named): a line, and whether its token still works."""
+    chosen = [a for a in ws.ledger.accounts.all() if name is None or a.name == name]
+    if not chosen:
+        return [(f"no account named {name!r}" if name else "no accounts", False)]
+    results = []
+    for account in chosen:
+        token = ws.ledger.accounts.token(account.name)
+        try:
+            role = await verify(ws, account.platform, account.advertiser_id, token)
+        except RuleError as exc:
+            results.append((f"{account.name}: FAILED: {exc}", False))
+            continue
+        ws.ledger.accounts.touch(account.name, role)
+        results.append((f"{account.name}: ok ({role})", True))
+    return results

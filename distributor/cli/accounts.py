@@ -1,0 +1,93 @@
+"""`distributor accounts`: add (or re-authorize), list, remove, check."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import click
+
+from distributor.authorize import Credentials, add_account, check_accounts, remove_account
+from distributor.cli.render import print_table
+from distributor.cli.state import CliState, pass_state
+from distributor.destinations import REGISTRY
+from distributor.rules import mask_token
+
+
+def register(main: click.Group) -> None:
+    main.add_command(accounts)
+
+
+@click.group()
+def accounts() -> None:
+    """Ad accounts: add, list, remove, check."""
+
+
+@accounts.command("add")
+@click.argument("platform", type=click.Choice(sorted(REGISTRY)))
+@click.option("--advertiser-id", required=True, help="The 19-digit TikTok advertiser ID.")
+@click.option("--name", required=True, help="A name for this account (1-149 characters).")
+@click.option("--token-env", metavar="VAR", help="Environment variable holding the token.")
+@click.option("--auth-code", metavar="CODE", help="OAuth auth code to exchange for a token.")
+@pass_state
+def accounts_add(
+    state: CliState,
+    platform: str,
+    advertiser_id: str,
+    name: str,
+    token_env: str | None,
+    auth_code: str | None,
+) -> None:
+    """Add an ad account (or re-authorize one: same name and advertiser ID).
+
+    The token comes from --token-env VAR (never from the command line) or from an OAuth
+    --auth-code exchanged with the app id ([tiktok] app_id) and TESSERA_TIKTOK__APP_SECRET.
+    The token must have the Admin or Operator role on the advertiser."""
+    credentials = Credentials(token_env=token_env, auth_code=auth_code)
+    with state.workspace() as ws:
+        line = asyncio.run(add_account(ws, platform, advertiser_id, name, credentials))
+    click.echo(line)
+
+
+@accounts.command("list")
+@pass_state
+def accounts_list(state: CliState) -> None:
+    """List ad accounts (tokens masked)."""
+    with state.workspace() as ws:
+        rows = [
+            [
+                a.name,
+                a.platform,
+                a.advertiser_id,
+                a.role,
+                mask_token(ws.ledger.accounts.token(a.name)),
+                time.strftime("%Y-%m-%d %H:%M", time.gmtime(a.checked_at or a.created_at)),
+            ]
+            for a in ws.ledger.accounts.all()
+        ]
+    print_table(
+        "Ad accounts", ["name", "platform", "advertiser id", "role", "token", "checked"], rows
+    )
+
+
+@accounts.command("remove")
+@click.argument("name")
+@pass_state
+def accounts_remove(state: CliState, name: str) -> None:
+    """Remove an ad account and its stored token."""
+    with state.workspace() as ws:
+        remove_account(ws, name)
+    click.echo(f"removed account {name}")
+
+
+@accounts.command("check")
+@click.argument("name", required=False)
+@pass_state
+def accounts_check(state: CliState, name: str | None) -> None:
+    """Check that stored tokens still work and may manage audiences."""
+    with state.workspace() as ws:
+        results = asyncio.run(check_accounts(ws, name))
+    for line, ok in results:
+        click.echo(line, err=not ok)
+    if not all(ok for _, ok in results):
+        raise click.exceptions.Exit(1)

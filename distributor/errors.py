@@ -1,0 +1,64 @@
+"""Errors of the distributor. Messages name endpoints, codes, accounts and segments; never
+tokens, secrets or user identifiers.
+
+DistributorError        base of every error the distributor raises on purpose
+  RuleError             a rule forbids it (one ad account per segment, names, the cap, an
+                        unknown account or platform); the message names the fix
+  DestinationError      a platform call failed (`code`: the platform's or the HTTP status)
+    AuthError           the token is invalid, revoked or lacks the role: stop the account
+      RunStopped        ... in the middle of a run (`report`: the partial metrics)
+    TransientError      throttled, 5xx, timed out, dropped: retried (`retry_after`)
+    BadRequest          the platform refused the request's content (TikTok 40002)
+
+Destinations translate their platform's envelope into these at the boundary, so the
+executor decides retries from the type alone. The command line also reports the
+resolver's errors (resolver.ResolverError: an unknown segment, say) and bad settings
+(config.SettingsError) as one line; anything else is a bug.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from distributor.metrics import RunReport
+
+
+class DistributorError(Exception):
+    """Base of every error the distributor raises on purpose."""
+
+
+class RuleError(DistributorError):
+    """A distribution or account breaks a rule; the message names the fix."""
+
+
+class DestinationError(DistributorError):
+    """A call failed; the message names the endpoint and code, never tokens or ids."""
+
+    def __init__(self, message: str, code: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class AuthError(DestinationError):
+    """The token is invalid or revoked, or lost permission: stop the account, no retry."""
+
+
+class RunStopped(AuthError):
+    """The account's token stopped working mid-run; `report` holds the partial metrics."""
+
+    def __init__(self, message: str, report: RunReport) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+class TransientError(DestinationError):
+    """Throttled, 5xx, timeout or dropped connection: retry with backoff."""
+
+    def __init__(self, message: str, code: int | None = None, retry_after: float = 0.0) -> None:
+        super().__init__(message, code)
+        self.retry_after = retry_after
+
+
+class BadRequest(DestinationError):
+    """The platform refused the request's content; retrying it will not help."""

@@ -1,0 +1,90 @@
+"""The distributor's control plane: accounts, distributions, runs and batches in SQLite
+(state/distributor.db, the resolver's Database: WAL, synchronous=FULL) and Parquet beside
+it (state/distributor/: held snapshots and run plans).
+
+`fold` applies a run's outcomes to its distribution's held snapshot (held.py, pure): after
+a run, or at the start of the next one after a crash. It writes the new snapshot, then
+switches the pointer in the same transaction that marks the run folded, so nothing is lost
+or counted twice at any moment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from distributor.ledger.accounts import Account, Accounts
+from distributor.ledger.distributions import Distribution, Distributions
+from distributor.ledger.held import HELD_SCHEMA, apply_outcomes, outcomes, row_states
+from distributor.ledger.runs import Runs
+from resolver import Database, Sealer, write_parquet_atomic
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS accounts (
+  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, platform TEXT NOT NULL,
+  advertiser_id TEXT NOT NULL, token BLOB NOT NULL, role TEXT NOT NULL,
+  created_at REAL NOT NULL, checked_at REAL);
+CREATE TABLE IF NOT EXISTS distributions (
+  id INTEGER PRIMARY KEY, segment TEXT NOT NULL, account_id INTEGER NOT NULL
+  REFERENCES accounts(id), audience_id TEXT, audience_name TEXT NOT NULL,
+  status TEXT NOT NULL, snapshot TEXT, created_at REAL NOT NULL,
+  UNIQUE (segment, account_id));
+CREATE TABLE IF NOT EXISTS runs (
+  id INTEGER PRIMARY KEY, distribution_id INTEGER NOT NULL REFERENCES distributions(id),
+  started_at REAL NOT NULL, finished_at REAL, status TEXT NOT NULL, rows INTEGER NOT NULL,
+  metrics TEXT, message TEXT);
+CREATE TABLE IF NOT EXISTS batches (
+  id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(id), seq INTEGER NOT NULL,
+  parent_id INTEGER, action TEXT NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL,
+  id_schema TEXT NOT NULL, state TEXT NOT NULL, applied TEXT NOT NULL DEFAULT 'unknown',
+  attempts INTEGER NOT NULL DEFAULT 0, error TEXT, updated_at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS batches_run ON batches (run_id, state);
+"""
+TOKEN_PURPOSE = "distributor/tokens"  # noqa: S105 (a key label, not a secret)
+
+
+class Ledger:
+    """The ledger's tables on one connection: `accounts`, `distributions`, `runs`."""
+
+    def __init__(self, state_dir: Path, token_key: bytes) -> None:
+        self.database = Database(state_dir / "distributor.db", SCHEMA)
+        root = state_dir / "distributor"
+        self.accounts = Accounts(self.database, Sealer(token_key))
+        self.distributions = Distributions(self.database, root)
+        self.runs = Runs(self.database, root)
+
+    def close(self) -> None:
+        self.database.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def fold(self, distribution: Distribution, run_id: int) -> Distribution:
+        """Apply a run's outcomes to the distribution's snapshot (see the module doc)."""
+        held = self.distributions.held(distribution)
+        path = self.runs.plan_path(run_id)
+        if path.exists():
+            rows = pl.read_parquet(path)
+            states = row_states(rows.height, self.runs.leaves(run_id))
+            held = apply_outcomes(held, outcomes(rows, states))
+        name = f"{distribution.id}-{run_id}.parquet"
+        write_parquet_atomic(held, self.distributions.snapshot_path(name))
+        with self.database.transaction() as db:
+            folded = self.distributions.point(db, distribution, name)
+            db.execute("UPDATE runs SET status = 'folded' WHERE id = ?", (run_id,))
+        if distribution.snapshot and distribution.snapshot != name:
+            self.distributions.snapshot_path(distribution.snapshot).unlink(missing_ok=True)
+        path.unlink(missing_ok=True)
+        return folded
+
+    def account_of(self, segment: str) -> str | None:
+        """The ad account a segment is distributed to, if any."""
+        found = self.distributions.all(segment)
+        return None if not found else self.accounts.names().get(found[0].account_id)
+
+
+__all__ = ["HELD_SCHEMA", "TOKEN_PURPOSE", "Account", "Distribution", "Ledger"]

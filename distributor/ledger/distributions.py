@@ -1,0 +1,93 @@
+"""Distributions in the ledger: a segment sent to one ad account's audience, and a pointer
+to the immutable Parquet snapshot of what that audience holds (`held/`).
+
+What the destination holds is not kept row by row in SQLite: a 2M-member audience is ~6M
+identifiers, which would cost tens of seconds of inserts per run. Each distribution points
+at a snapshot instead, replaced (temp, fsync, rename) when a run is folded in.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from distributor.ledger.held import HELD_SCHEMA, empty_held
+from resolver import Database, private_dir
+
+
+@dataclass(frozen=True)
+class Distribution:
+    id: int
+    segment: str
+    account_id: int
+    audience_id: str | None
+    audience_name: str
+    status: str
+    snapshot: str | None
+
+
+_COLUMNS = "id, segment, account_id, audience_id, audience_name, status, snapshot"
+
+
+class Distributions:
+    """The `distributions` table and the held snapshots."""
+
+    def __init__(self, database: Database, root: Path) -> None:
+        self.database = database
+        self.held_dir = private_dir(root / "held")
+
+    def all(self, segment: str | None = None) -> list[Distribution]:
+        where, args = ("", ()) if segment is None else (" WHERE segment = ?", (segment,))
+        sql = f"SELECT {_COLUMNS} FROM distributions{where} ORDER BY id"  # noqa: S608 - ours
+        return [Distribution(**dict(r)) for r in self.database.rows(sql, args)]
+
+    def find(self, segment: str, account_id: int) -> Distribution | None:
+        return next((d for d in self.all(segment) if d.account_id == account_id), None)
+
+    def create(self, segment: str, account_id: int, audience_name: str) -> int:
+        cursor = self.database.write(
+            "INSERT INTO distributions (segment, account_id, audience_name, status,"
+            " created_at) VALUES (?, ?, ?, 'creating', ?)",
+            (segment, account_id, audience_name, time.time()),
+        )
+        return int(cursor.lastrowid or 0)
+
+    def set_audience(self, distribution_id: int, audience_id: str) -> None:
+        self.database.write(
+            "UPDATE distributions SET audience_id = ?, status = 'active' WHERE id = ?",
+            (audience_id, distribution_id),
+        )
+
+    def rename_segment(self, old: str, new: str) -> None:
+        """A renamed segment keeps its distributions (audience names stay)."""
+        self.database.write("UPDATE distributions SET segment = ? WHERE segment = ?", (new, old))
+
+    def held(self, distribution: Distribution | None) -> pl.DataFrame:
+        """What the destination holds: person_key, id_type, id, uncertain."""
+        if distribution is None or distribution.snapshot is None:
+            return empty_held()
+        return pl.read_parquet(self.held_dir / distribution.snapshot).cast(HELD_SCHEMA)
+
+    def snapshot_path(self, name: str) -> Path:
+        return self.held_dir / name
+
+    def point(self, db: Any, distribution: Distribution, snapshot: str) -> Distribution:
+        """Switch the distribution to a new snapshot, inside the caller's transaction."""
+        db.execute(
+            "UPDATE distributions SET snapshot = ? WHERE id = ?", (snapshot, distribution.id)
+        )
+        return replace(distribution, snapshot=snapshot)
+
+    def last_runs(self) -> list[dict[str, Any]]:
+        """Each distribution with its account and latest run (metrics as JSON text)."""
+        rows = self.database.rows(
+            "SELECT d.segment, a.name AS account, d.audience_id, d.audience_name, r.id AS run,"
+            " r.status, r.started_at, r.finished_at, r.metrics, r.message FROM distributions d"
+            " JOIN accounts a ON a.id = d.account_id LEFT JOIN runs r ON r.id ="
+            " (SELECT MAX(id) FROM runs WHERE distribution_id = d.id) ORDER BY d.segment"
+        )
+        return [dict(r) for r in rows]

@@ -1,0 +1,133 @@
+"""Runs and their batches in the ledger.
+
+A run persists its plan (Parquet, `runs/<run>.parquet`) and one `planned` row per batch;
+a batch is a row range of the plan. Batches move planned -> sent -> acked | failed |
+errored (a batch split to isolate bad rows becomes `split` and its halves take over);
+each transition is committed before and after the call it describes, so after a kill -9
+every batch is known applied (acked), known not applied (planned, or errored with
+applied='no'), or unknown (sent, failed, errored with applied='unknown').
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from distributor.plan import Batch, Plan
+from resolver import Database, private_dir, write_parquet_atomic
+
+
+class Runs:
+    """The `runs` and `batches` tables, and the plans they point at."""
+
+    def __init__(self, database: Database, root: Path) -> None:
+        self.database = database
+        self.root = private_dir(root / "runs")
+
+    def plan_path(self, run_id: int) -> Path:
+        return self.root / f"{run_id}.parquet"
+
+    def start(self, distribution_id: int, plan: Plan) -> int:
+        """Persist the plan and its batches as `planned`; returns the run id."""
+        run_id = int(
+            self.database.write(
+                "INSERT INTO runs (distribution_id, started_at, status, rows)"
+                " VALUES (?, ?, 'preparing', ?)",
+                (distribution_id, time.time(), plan.rows.height),
+            ).lastrowid
+            or 0
+        )
+        write_parquet_atomic(plan.rows, self.plan_path(run_id))
+        now = time.time()
+        with self.database.transaction() as db:
+            db.executemany(
+                "INSERT INTO batches (run_id, seq, action, start, end, id_schema, state,"
+                " updated_at) VALUES (?, ?, ?, ?, ?, ?, 'planned', ?)",
+                [
+                    (run_id, b.index, b.action, b.start, b.end, ",".join(b.id_schema), now)
+                    for b in plan.batches
+                ],
+            )
+            db.execute("UPDATE runs SET status = 'running' WHERE id = ?", (run_id,))
+        return run_id
+
+    def batch_ids(self, run_id: int) -> dict[int, int]:
+        rows = self.database.rows("SELECT seq, id FROM batches WHERE run_id = ?", (run_id,))
+        return {int(r["seq"]): int(r["id"]) for r in rows}
+
+    def mark(
+        self, batch_id: int, state: str, error: str | None = None, applied: str = "unknown"
+    ) -> None:
+        """One committed transition; `sent` also counts an attempt."""
+        self.database.write(
+            "UPDATE batches SET state = ?, error = ?, applied = ?, attempts = attempts + ?,"
+            " updated_at = ? WHERE id = ?",
+            (state, error, applied, 1 if state == "sent" else 0, time.time(), batch_id),
+        )
+
+    def split(self, run_id: int, batch_id: int, halves: tuple[Batch, Batch]) -> tuple[int, int]:
+        now = time.time()
+        with self.database.transaction() as db:
+            db.execute(
+                "UPDATE batches SET state = 'split', updated_at = ? WHERE id = ?", (now, batch_id)
+            )
+            ids = [
+                db.execute(
+                    "INSERT INTO batches (run_id, seq, parent_id, action, start, end, id_schema,"
+                    " state, updated_at) VALUES (?, -1, ?, ?, ?, ?, ?, 'planned', ?)",
+                    (run_id, batch_id, h.action, h.start, h.end, ",".join(h.id_schema), now),
+                ).lastrowid
+                or 0
+                for h in halves
+            ]
+        return ids[0], ids[1]
+
+    def finish(self, run_id: int, status: str, message: str | None = None) -> None:
+        self.database.write(
+            "UPDATE runs SET status = ?, message = ?, finished_at = ? WHERE id = ?",
+            (status, message, time.time(), run_id),
+        )
+
+    def window_opened(self, distribution_id: int) -> float | None:
+        """When the current retry window opened: the start of the earliest of the runs
+        just before now that did not finish cleanly (killed, or stopped on the token).
+        None when the last run finished: a new run opens a new window."""
+        started = None
+        rows = self.database.rows(
+            "SELECT started_at, finished_at, message FROM runs WHERE distribution_id = ?"
+            " ORDER BY id DESC",
+            (distribution_id,),
+        )
+        for row in rows:
+            if row["finished_at"] is not None and row["message"] is None:
+                break
+            started = float(row["started_at"])
+        return started
+
+    def unfolded(self, distribution_id: int) -> list[int]:
+        rows = self.database.rows(
+            "SELECT id FROM runs WHERE distribution_id = ? AND status != 'folded' ORDER BY id",
+            (distribution_id,),
+        )
+        return [int(r["id"]) for r in rows]
+
+    def leaves(self, run_id: int) -> list[tuple[int, int, str, str]]:
+        """(start, end, state, applied) of the batches that were not split."""
+        rows = self.database.rows(
+            "SELECT start, end, state, applied FROM batches WHERE run_id = ? AND state != 'split'",
+            (run_id,),
+        )
+        return [(r["start"], r["end"], r["state"], r["applied"]) for r in rows]
+
+    def errored_ranges(self, run_id: int) -> list[tuple[int, int]]:
+        rows = self.database.rows(
+            "SELECT start, end FROM batches WHERE run_id = ? AND state = 'errored'", (run_id,)
+        )
+        return [(int(r["start"]), int(r["end"])) for r in rows]
+
+    def save_metrics(self, run_id: int, metrics: dict[str, Any]) -> None:
+        self.database.write(
+            "UPDATE runs SET metrics = ? WHERE id = ?", (json.dumps(metrics), run_id)
+        )

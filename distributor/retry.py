@@ -1,0 +1,66 @@
+"""Retrying transient failures: one jittered exponential backoff for every call the
+distributor makes (mapping batches and control calls alike), within a retry window that
+TikTok's guidance sets at about 13 hours."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from typing import TypeVar
+
+from config import DistributorSettings
+from distributor.errors import TransientError
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Attempt n waits a random time in [c/2, c], c = min(maximum, initial * 2^(n-1)), or
+    longer when the platform asked (`retry_after`); nothing is retried past `window`."""
+
+    initial: float = 1.0
+    maximum: float = 300.0
+    window: float = 13 * 3600.0
+
+    @classmethod
+    def from_settings(cls, settings: DistributorSettings) -> Backoff:
+        return cls(
+            settings.backoff_initial_seconds,
+            settings.backoff_max_seconds,
+            settings.retry_window_seconds,
+        )
+
+    def delay(self, attempt: int, rng: random.Random, retry_after: float = 0.0) -> float:
+        ceiling = min(self.maximum, self.initial * 2 ** (attempt - 1))
+        return max(retry_after, rng.uniform(ceiling / 2, ceiling))
+
+    def remaining(self, opened: float | None) -> Backoff:
+        """The same backoff with what is left of a window opened at `opened` (epoch s)."""
+        if opened is None:
+            return self
+        return replace(self, window=max(0.0, self.window - (time.time() - opened)))
+
+
+async def retrying(
+    call: Callable[[], Awaitable[T]],
+    backoff: Backoff,
+    rng: random.Random,
+    attempts: int | None = None,
+) -> T:
+    """`call()` until it does not raise TransientError, the window closes, or `attempts`
+    calls were made; then the last TransientError is raised."""
+    deadline = time.monotonic() + backoff.window
+    attempt = 0
+    while True:
+        try:
+            return await call()
+        except TransientError as exc:
+            attempt += 1
+            delay = backoff.delay(attempt, rng, exc.retry_after)
+            if time.monotonic() + delay > deadline or (attempts and attempt >= attempts):
+                raise
+            await asyncio.sleep(delay)

@@ -1,0 +1,189 @@
+"""One distribution run: a segment's members to one ad account, as record sync.
+
+    fold → plan → ensure the audience → execute → fold → report
+
+1. **fold**: runs a crash left unfolded are applied to the ledger's record of what the
+   audience holds, so the plan starts from the truth as far as it is known;
+2. **plan** (plan.py, pure): deletes of who left, then adds of who joined, in batches;
+3. **ensure the audience**: created on first use, after the rules are checked (one ad
+   account per segment, a unique name, the audience cap); the distribution is recorded
+   before the create call, so an answer lost in a crash is adopted by name afterwards;
+4. **execute** (executor.py): the batches within the platform's limits, each batch's
+   state in the ledger before and after its call; the retry window spans restarts;
+5. **fold** the outcome, ask the platform for its matched size, and **report**.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from distributor.destinations.base import Destination
+from distributor.errors import AuthError, DistributorError, RunStopped
+from distributor.executor import ExecResult, Executor
+from distributor.ledger import Account, Distribution
+from distributor.metrics import RunReport, count, errored_ids
+from distributor.plan import Plan, plan_long, to_long
+from distributor.retry import Backoff, retrying
+from distributor.rules import (
+    audience_name,
+    check_audience_cap,
+    check_audience_name,
+    check_one_account,
+)
+
+if TYPE_CHECKING:
+    from distributor.workspace import Workspace
+
+REAUTHORIZE = (
+    "re-authorize the account: `distributor accounts add tiktok --advertiser-id ID --name NAME"
+    " --auth-code CODE` (or --token-env VAR) for the same name, or see `distributor accounts"
+    " check`; then run `distributor sync`."
+)
+COVER_ATTEMPTS = 5  # the matched size is a nicety: a few tries, then 0
+
+
+@dataclass
+class DistributionRun:
+    """A run of `segment` (its members as plan columns, `current`) to `account`."""
+
+    workspace: Workspace
+    segment: str
+    account: Account
+    current: pl.DataFrame
+    dry_run: bool = False
+    progress: bool = False
+    rng: random.Random = field(default_factory=random.Random)
+
+    def __post_init__(self) -> None:
+        self.ledger = self.workspace.ledger
+        self.caps = self.workspace.capabilities(self.account.platform)
+        self.backoff = Backoff.from_settings(self.workspace.settings.distributor)
+        self.dist: Distribution | None = None
+        self.name = ""
+        self.plan = Plan(rows=pl.DataFrame(), batches=())
+
+    async def execute(self) -> RunReport:
+        self._check_one_account()
+        self.dist = self._folded(self.ledger.distributions.find(self.segment, self.account.id))
+        self.name = self.dist.audience_name if self.dist else self._audience_name()
+        held = self.ledger.distributions.held(self.dist)
+        self.plan = plan_long(held, to_long(self.current), self.caps.max_batch)
+        if self.dry_run:
+            return self._report("dry-run", ExecResult())
+        destination = self.workspace.destination(self.account)
+        try:
+            return await self._deliver(destination)
+        finally:
+            await destination.aclose()
+
+    # -- the steps ----------------------------------------------------------------
+
+    def _check_one_account(self) -> None:
+        names = self.ledger.accounts.names()
+        found = self.ledger.distributions.all(self.segment)
+        check_one_account(self.segment, self.account.name, [names[d.account_id] for d in found])
+
+    def _audience_name(self) -> str:
+        return audience_name(self.segment, self.caps.max_name_length)
+
+    def _folded(self, dist: Distribution | None) -> Distribution | None:
+        if dist is not None:
+            for run_id in self.ledger.runs.unfolded(dist.id):
+                dist = self.ledger.fold(dist, run_id)
+        return dist
+
+    async def _deliver(self, destination: Destination) -> RunReport:
+        try:
+            dist = await retrying(
+                lambda: self._ensure_audience(destination), self.backoff, self.rng
+            )
+        except AuthError as exc:
+            raise AuthError(f"{self.account.name}: {exc}; {REAUTHORIZE}", exc.code) from None
+        assert dist.audience_id is not None
+        runs = self.ledger.runs
+        backoff = self.backoff.remaining(runs.window_opened(dist.id))
+        run_id = runs.start(dist.id, self.plan)
+        executor = Executor(
+            destination, runs, backoff, self.workspace.settings.distributor.concurrency, self.rng
+        )
+        outcome = await executor.run(self.plan, dist.audience_id, run_id, self.progress)
+        message = self._stopped(outcome)
+        runs.finish(run_id, "stopped" if outcome.stopped else "done", message)
+        self.dist = self.ledger.fold(dist, run_id)
+        cover = 0 if outcome.stopped else await self._cover(destination, dist.audience_id)
+        report = self._report("stopped" if outcome.stopped else "done", outcome, run_id, cover)
+        runs.save_metrics(run_id, report.to_dict())
+        if outcome.stopped is not None:
+            raise RunStopped(message or "stopped", report)
+        return report
+
+    async def _ensure_audience(self, destination: Destination) -> Distribution:
+        dist = self.ledger.distributions.find(self.segment, self.account.id)
+        if dist is not None and dist.audience_id is not None:
+            return dist
+        existing = await destination.list_audiences()
+        if dist is not None:  # a crash between create and record: adopt the audience by name
+            adopted = next((a for a in existing if a.name == self.name), None)
+            if adopted is not None:
+                self.ledger.distributions.set_audience(dist.id, adopted.audience_id)
+                return self._reload()
+        check_audience_cap(self.account.name, len(existing), self.caps.max_audiences)
+        check_audience_name(self.name, self.account.name, [a.name for a in existing])
+        dist_id = dist.id if dist else self._record_distribution()
+        self.ledger.distributions.set_audience(
+            dist_id, await destination.create_audience(self.name)
+        )
+        return self._reload()
+
+    def _record_distribution(self) -> int:
+        return self.ledger.distributions.create(self.segment, self.account.id, self.name)
+
+    def _reload(self) -> Distribution:
+        found = self.ledger.distributions.find(self.segment, self.account.id)
+        assert found is not None
+        return found
+
+    async def _cover(self, destination: Destination, audience_id: str) -> int:
+        """The platform's matched size of the audience; 0 when it cannot be had."""
+        call = lambda: destination.get_audience(audience_id)  # noqa: E731
+        try:
+            info = await retrying(call, self.backoff, self.rng, COVER_ATTEMPTS)
+        except (DistributorError, LookupError, TypeError, ValueError):
+            return 0  # a nicety must not fail a finished run
+        return info.cover_num
+
+    def _stopped(self, outcome: ExecResult) -> str | None:
+        if outcome.stopped is None:
+            return None
+        return f"{self.account.name}: {outcome.stopped}; {REAUTHORIZE}"
+
+    def _report(
+        self, status: str, outcome: ExecResult, run_id: int | None = None, cover: int = 0
+    ) -> RunReport:
+        held = self.ledger.distributions.held(self.dist)
+        refused = (
+            errored_ids(self.plan, self.ledger.runs.errored_ranges(run_id)) if run_id else None
+        )
+        counts = count(self.current, held, refused)
+        return RunReport(
+            segment=self.segment,
+            account=self.account.name,
+            audience_id=self.dist.audience_id if self.dist else None,
+            audience_name=self.name,
+            status=status,
+            entered=counts.entered,
+            synced=counts.synced,
+            not_synced=counts.not_synced,
+            pending=counts.pending,
+            errored=counts.errored,
+            cover_num=cover,
+            deletes=self.plan.count("delete"),
+            adds=self.plan.count("add"),
+            batches=len(self.plan.batches),
+            requests=outcome.requests,
+            message=self._stopped(outcome),
+        )

@@ -1,0 +1,31 @@
+"""Faults the emulator can inject, for tests and benchmarks (POST /_sandbox/faults): added
+latency, 5xx answers, bursts of 40100 throttling, dropped connections (before or after
+the request is applied, with equal odds), and ids that make a mapping request fail 40002."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Faults:
+    latency_ms: float = 0.0
+    error_rate_5xx: float = 0.0
+    throttle_burst: int = 0
+    drop_rate: float = 0.0
+    # Ids whose presence makes a mapping request fail with 40002, as TikTok does for a
+    # batch it finds malformed: lets tests check that bad rows are isolated.
+    poison_ids: list[str] = field(default_factory=list)
+
+    def update(self, data: dict[str, Any]) -> None:
+        if not data:
+            self.__init__()  # type: ignore[misc]
+            return
+        if "poison_ids" in data:
+            self.poison_ids = [str(v) for v in data["poison_ids"]]
+        for name in ("latency_ms", "error_rate_5xx", "drop_rate"):
+            if name in data:
+                setattr(self, name, float(data[name]))
+        if "throttle_burst" in data:
+            self.throttle_burst = int(data["throttle_burst"])

@@ -1,0 +1,110 @@
+"""A home as the distributor uses it: its settings, its ledger, and connections to the ad
+platforms (through an optional in-process transport: the seam tests and the demo use to
+reach the bundled emulator without a network).
+
+    with Workspace.open(home_dir) as ws:
+        report = ws.distribute("Sports fans", members, "Brand US")
+        report = ws.sync("Sports fans", members)
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import httpx
+import polars as pl
+
+from config import Settings
+from distributor.destinations import platform
+from distributor.destinations.base import Capabilities, Destination
+from distributor.destinations.tiktok import TikTokApi, api
+from distributor.errors import RuleError
+from distributor.ledger import TOKEN_PURPOSE, Account, Ledger
+from distributor.metrics import RunReport
+from distributor.plan import current_from_members
+from distributor.run import DistributionRun
+from resolver import Home
+
+
+class Workspace:
+    def __init__(self, home: Home, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.home = home
+        self.settings: Settings = home.settings
+        self.transport = transport
+        self._ledger: Ledger | None = None
+
+    @classmethod
+    def open(
+        cls, root: str | Path | None = None, transport: httpx.AsyncBaseTransport | None = None
+    ) -> Workspace:
+        return cls(Home.open(root), transport)
+
+    @property
+    def ledger(self) -> Ledger:
+        if self._ledger is None:
+            token_key = self.home.keyring().subkey(TOKEN_PURPOSE)
+            self._ledger = Ledger(self.home.state, token_key)
+        return self._ledger
+
+    def close(self) -> None:
+        if self._ledger is not None:
+            self._ledger.close()
+            self._ledger = None
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- platforms ------------------------------------------------------------------
+
+    def capabilities(self, platform_name: str) -> Capabilities:
+        return platform(platform_name).capabilities(self.settings)
+
+    def connect(self, platform_name: str, advertiser_id: str, token: str) -> Destination:
+        connect = platform(platform_name).connect
+        return connect(self.settings, advertiser_id, token, self.transport)
+
+    def destination(self, account: Account) -> Destination:
+        token = self.ledger.accounts.token(account.name)
+        return self.connect(account.platform, account.advertiser_id, token)
+
+    def tiktok_api(self) -> TikTokApi:
+        """TikTok endpoints without an advertiser (OAuth)."""
+        return api(self.settings, transport=self.transport)
+
+    # -- distribution ---------------------------------------------------------------
+
+    def account(self, name: str) -> Account:
+        found = self.ledger.accounts.get(name)
+        if found is None:
+            raise RuleError(f"no ad account named {name!r}: add it with `distributor accounts add`")
+        return found
+
+    def distribute(
+        self,
+        segment: str,
+        members: pl.DataFrame,
+        account: str,
+        *,
+        dry_run: bool = False,
+        progress: bool = False,
+    ) -> RunReport:
+        """Send a segment's members to an ad account, creating its audience on first use."""
+        current = current_from_members(members)
+        run = DistributionRun(self, segment, self.account(account), current, dry_run, progress)
+        return asyncio.run(run.execute())
+
+    def sync(
+        self, segment: str, members: pl.DataFrame, *, dry_run: bool = False, progress: bool = False
+    ) -> RunReport:
+        """Bring the segment's distribution up to `members` (record sync)."""
+        account = self.ledger.account_of(segment)
+        if account is None:
+            raise RuleError(
+                f"segment {segment!r} is not distributed yet:"
+                f" `distributor distribute {segment} --account NAME`"
+            )
+        return self.distribute(segment, members, account, dry_run=dry_run, progress=progress)
