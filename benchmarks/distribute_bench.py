@@ -25,6 +25,7 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import polars_hash  # noqa: F401  (registers the chash namespace)
@@ -32,9 +33,9 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks.common import OUT, machine
-from distributor.accounts import add_account
-from distributor.sandbox.testing import start_sandbox
-from distributor.service import distribute, open_home
+from distributor import RunReport, Workspace
+from distributor.authorize import Credentials, add_account
+from distributor.sandbox.process import SandboxProcess, start_sandbox
 
 LIMIT_IDS_PER_SECOND = 50 * 10_000
 
@@ -51,43 +52,48 @@ def members(count: int) -> pl.DataFrame:
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--members", type=int, default=2_000_000)
-    parser.add_argument("--latency-ms", type=float, default=100.0)
-    args = parser.parse_args()
-    segment = members(args.members)
+def run(members_count: int, latency_ms: float) -> dict[str, object]:
+    """Distribute a synthetic segment to a fresh emulator; the measured figures."""
+    segment = members(members_count)
     with (
         tempfile.TemporaryDirectory(prefix="tessera-dist-bench-") as tmp,
-        start_sandbox("--users", "1000", "--latency-ms", str(args.latency_ms)) as sandbox,
+        start_sandbox("--users", "1000", "--latency-ms", str(latency_ms)) as sandbox,
     ):
-        root = Path(tmp) / "home"
-        for name in list(os.environ):
-            if name.startswith("TESSERA_"):
-                del os.environ[name]
-        os.environ["TESSERA_HOME"] = str(root)
-        os.environ["TESSERA_TIKTOK__API_BASE_URL"] = sandbox.base_url
-        os.environ["BENCH_TOKEN"] = sandbox.token()
-        home = open_home(root)
-        home.initialize()
-        asyncio.run(
-            add_account(str(root), "tiktok", sandbox.advertiser(), "bench", "BENCH_TOKEN", None)
-        )
-        started, wall = time.perf_counter(), time.time()
-        report = distribute(home, open_home(root).settings, "bench", segment, "bench")
-        seconds = time.perf_counter() - started
+        with _workspace(Path(tmp) / "home", sandbox) as ws:
+            started, wall = time.perf_counter(), time.time()
+            report = ws.distribute("bench", segment, "bench")
+            seconds = time.perf_counter() - started
         # The account check's probe is a mapping request too: count only this run's.
         log = [
             e for e in sandbox.requests() if e["path"] == "segment/mapping/" and e["time"] >= wall
         ]
-        per_second = Counter(int(e["time"]) for e in log)
+    return _figures(members_count, latency_ms, report, seconds, log)
+
+
+def _workspace(root: Path, sandbox: SandboxProcess) -> Workspace:
+    for name in list(os.environ):
+        if name.startswith("TESSERA_"):
+            del os.environ[name]
+    os.environ["TESSERA_TIKTOK__API_BASE_URL"] = sandbox.base_url
+    os.environ["BENCH_TOKEN"] = sandbox.token()
+    ws = Workspace.open(root)
+    ws.home.initialize()
+    credentials = Credentials(token_env="BENCH_TOKEN")  # noqa: S106 (a variable name)
+    asyncio.run(add_account(ws, "tiktok", sandbox.advertiser(), "bench", credentials))
+    return ws
+
+
+def _figures(
+    count: int, latency_ms: float, report: RunReport, seconds: float, log: list[dict[str, Any]]
+) -> dict[str, object]:
     ids = report.synced
     times = [e["time"] for e in log]
     upload = (max(times) - min(times)) if len(times) > 1 else seconds
-    result = {
+    per_second = Counter(int(e["time"]) for e in log)
+    return {
         "bench": "distribute",
-        "members": args.members,
-        "latency_ms": args.latency_ms,
+        "members": count,
+        "latency_ms": latency_ms,
         "seconds": round(seconds, 2),
         "ids_per_second": round(ids / seconds),
         "fraction_of_limit": round(ids / seconds / LIMIT_IDS_PER_SECOND, 3),
@@ -100,6 +106,14 @@ def main() -> None:
         "errored": report.errored,
         **machine(),
     }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--members", type=int, default=2_000_000)
+    parser.add_argument("--latency-ms", type=float, default=100.0)
+    args = parser.parse_args()
+    result = run(args.members, args.latency_ms)
     OUT.mkdir(exist_ok=True)
     with (OUT / "distribute.jsonl").open("a") as handle:
         handle.write(json.dumps(result) + "\n")

@@ -44,7 +44,8 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks.common import OUT, machine
-from distributor.sandbox.testing import Sandbox, start_sandbox
+from distributor.sandbox.process import SandboxProcess as Sandbox
+from distributor.sandbox.process import start_sandbox
 
 BATCH = 10_000
 TIKTOK_PER_SECOND = 50
@@ -152,20 +153,17 @@ def drive(
                     body = payloads[next(turn) % len(payloads)]
                 if at is None:
                     return
-                delay = at - time.perf_counter()
-                if delay > 0:
-                    time.sleep(delay)
-                sent = time.perf_counter()
-                try:
-                    response = client.post("segment/mapping/", content=body)
-                    code = str(orjson.loads(response.content)["code"])
-                except (httpx.HTTPError, orjson.JSONDecodeError, KeyError) as exc:
-                    code = type(exc).__name__
-                took = time.perf_counter() - sent
+                code, took = _send(client, body, at)
                 with lock:
                     latencies.append(took)
                     codes[code] += 1
 
+    _timed(sb, phase, worker)
+    return _tally(phase, codes, latencies)
+
+
+def _timed(sb: Sandbox, phase: Phase, worker: Callable[[], None]) -> None:
+    """Run the workers to completion: wall time and both processes' CPU time."""
     threads = [threading.Thread(target=worker) for _ in range(phase.workers)]
     cpu_before, own_before = cpu_seconds(sb.process.pid), own_cpu()
     start = time.perf_counter()
@@ -178,6 +176,23 @@ def drive(
     if cpu_before is not None and cpu_after is not None:
         phase.emulator_cpu_s = cpu_after - cpu_before
     phase.client_cpu_s = own_cpu() - own_before
+
+
+def _send(client: httpx.Client, body: bytes, at: float) -> tuple[str, float]:
+    """POST one mapping body at time `at`: the envelope code (or the error) and seconds."""
+    delay = at - time.perf_counter()
+    if delay > 0:
+        time.sleep(delay)
+    sent = time.perf_counter()
+    try:
+        response = client.post("segment/mapping/", content=body)
+        code = str(orjson.loads(response.content)["code"])
+    except (httpx.HTTPError, orjson.JSONDecodeError, KeyError) as exc:
+        code = type(exc).__name__
+    return code, time.perf_counter() - sent
+
+
+def _tally(phase: Phase, codes: Counter[str], latencies: list[float]) -> Phase:
     phase.sent = sum(codes.values())
     phase.accepted = codes["0"]
     phase.throttled = codes["40100"]

@@ -10,10 +10,9 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass, field
-from typing import Any
 
 from distributor.destinations.base import Destination
 from distributor.errors import AuthError, BadRequest, DestinationError, TransientError
@@ -31,34 +30,15 @@ class ExecResult:
     errors: list[str] = field(default_factory=list)
 
 
-class _Progress:
-    """A rich progress bar over rows, or nothing."""
+# Told (rows, action) as batches settle; a CLI draws a bar with it.
+Advance = Callable[[int, str], None]
+# Given the plan's row count, a context in which to advance.
+Progress = Callable[[int], AbstractContextManager[Advance]]
 
-    def __init__(self, total: int, enabled: bool) -> None:
-        self._bar: Any = None
-        if enabled and total:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-            self._bar = Progress(
-                "[progress.description]{task.description}",
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeRemainingColumn(),
-                transient=True,
-            )
-            self._task = self._bar.add_task("rows", total=total)
-
-    @contextmanager
-    def running(self) -> Iterator[_Progress]:
-        if self._bar is None:
-            yield self
-            return
-        with self._bar:
-            yield self
-
-    def advance(self, rows: int, action: str) -> None:
-        if self._bar is not None:
-            self._bar.update(self._task, advance=rows, description=action)
+@contextmanager
+def _no_progress(rows: int) -> Iterator[Advance]:
+    yield lambda rows, action: None
 
 
 class Executor:
@@ -78,12 +58,12 @@ class Executor:
         self.stop = asyncio.Event()
 
     async def run(
-        self, plan: Plan, audience_id: str, run_id: int, progress: bool = False
+        self, plan: Plan, audience_id: str, run_id: int, progress: Progress | None = None
     ) -> ExecResult:
         """Send every batch of the run: deletes, then adds."""
-        job = _Job(plan, audience_id, run_id, ExecResult(), _Progress(plan.rows.height, progress))
         ids = self.runs.batch_ids(run_id)
-        with job.bar.running():
+        with (progress or _no_progress)(plan.rows.height) as advance:
+            job = _Job(plan, audience_id, run_id, ExecResult(), advance)
             for action in ACTIONS:  # every delete is settled before any add starts
                 batches = [(b, ids[b.index]) for b in plan.batches if b.action == action]
                 await self._phase(job, batches)
@@ -152,7 +132,7 @@ class Executor:
                 return []
             self.runs.mark(batch_id, "acked", applied="yes")
             job.result.acked_rows += batch.size
-            job.bar.advance(batch.size, batch.action)
+            job.advance(batch.size, batch.action)
             return []
         return []
 
@@ -161,7 +141,7 @@ class Executor:
         self.runs.mark(batch_id, "errored", error)
         job.result.errored_rows += batch.size
         job.result.errors.append(error)
-        job.bar.advance(batch.size, batch.action)
+        job.advance(batch.size, batch.action)
 
     def _refused(
         self, job: _Job, batch: Batch, batch_id: int, exc: BadRequest
@@ -172,7 +152,7 @@ class Executor:
             self.runs.mark(batch_id, "errored", str(exc), applied="no")
             job.result.errored_rows += 1
             job.result.errors.append(str(exc))
-            job.bar.advance(1, batch.action)
+            job.advance(1, batch.action)
             return []
         middle = batch.start + batch.size // 2
         halves = (
@@ -191,4 +171,4 @@ class _Job:
     audience_id: str
     run_id: int
     result: ExecResult
-    bar: _Progress
+    advance: Advance

@@ -23,7 +23,7 @@ import polars as pl
 
 from distributor.destinations.base import Destination
 from distributor.errors import AuthError, DistributorError, RunStopped
-from distributor.executor import ExecResult, Executor
+from distributor.executor import ExecResult, Executor, Progress
 from distributor.ledger import Account, Distribution
 from distributor.metrics import RunReport, count, errored_ids
 from distributor.plan import Plan, plan_long, to_long
@@ -55,7 +55,7 @@ class DistributionRun:
     account: Account
     current: pl.DataFrame
     dry_run: bool = False
-    progress: bool = False
+    progress: Progress | None = None
     rng: random.Random = field(default_factory=random.Random)
 
     def __post_init__(self) -> None:

@@ -20,6 +20,7 @@ from distributor.destinations import platform
 from distributor.destinations.base import Capabilities, Destination
 from distributor.destinations.tiktok import TikTokApi, api
 from distributor.errors import RuleError
+from distributor.executor import Progress
 from distributor.ledger import TOKEN_PURPOSE, Account, Ledger
 from distributor.metrics import RunReport
 from distributor.plan import current_from_members
@@ -90,7 +91,7 @@ class Workspace:
         account: str,
         *,
         dry_run: bool = False,
-        progress: bool = False,
+        progress: Progress | None = None,
     ) -> RunReport:
         """Send a segment's members to an ad account, creating its audience on first use."""
         current = current_from_members(members)
@@ -98,7 +99,12 @@ class Workspace:
         return asyncio.run(run.execute())
 
     def sync(
-        self, segment: str, members: pl.DataFrame, *, dry_run: bool = False, progress: bool = False
+        self,
+        segment: str,
+        members: pl.DataFrame,
+        *,
+        dry_run: bool = False,
+        progress: Progress | None = None,
     ) -> RunReport:
         """Bring the segment's distribution up to `members` (record sync)."""
         account = self.ledger.account_of(segment)

@@ -17,6 +17,7 @@ import polars as pl
 
 from resolver.kinds import ALL_ZERO_MAID
 from resolver.pipeline.hashing import sha256_hex
+from resolver.pipeline.normalize import uuid_form
 from resolver.state.atomic import atomic_file
 
 FIRST = [
@@ -94,35 +95,9 @@ def _pick(rng: np.random.Generator, options: list[str], n: int) -> pl.Series:
 
 def canonical_identifiers(persons: np.ndarray, seed: int = 7) -> pl.DataFrame:
     """Canonical email, E.164 phone (US) and MAID for person numbers (deterministic)."""
-    p = pl.Series("p", persons.astype(np.int64))
-    mix = (
-        (persons.astype(np.uint64) * np.uint64(2654435761) + np.uint64(seed)) % np.uint64(2**32)
-    ).astype(np.int64)
-    first = np.asarray(FIRST, dtype=object)[mix % len(FIRST)]
-    last = np.asarray(LAST, dtype=object)[(mix // 16) % len(LAST)]
-    domain = np.asarray(DOMAINS, dtype=object)[(mix // 256) % len(DOMAINS)]
-    area = np.asarray(US_AREAS, dtype=object)[(mix // 4096) % len(US_AREAS)]
-    exchange = 200 + (mix // 7) % 800
-    line = (persons * 7919 + seed) % 10000
-    frame = pl.DataFrame(
-        {
-            "p": p,
-            "first": first,
-            "last": last,
-            "domain": domain,
-            "area": area,
-            "exchange": exchange,
-            "line": line,
-        },
-        schema_overrides={
-            "first": pl.String,
-            "last": pl.String,
-            "domain": pl.String,
-            "area": pl.String,
-        },
-    )
+    parts = _parts(persons, seed)
     maid_hex = sha256_hex(pl.format("maid-{}-{}", pl.col("p"), pl.lit(seed)))
-    return frame.select(
+    return parts.select(
         pl.format("{}.{}{}@{}", "first", "last", "p", "domain").alias("email"),
         pl.format(
             "+1{}{}{}",
@@ -130,16 +105,29 @@ def canonical_identifiers(persons: np.ndarray, seed: int = 7) -> pl.DataFrame:
             pl.col("exchange").cast(pl.String),
             pl.col("line").cast(pl.String).str.zfill(4),
         ).alias("phone"),
-        pl.concat_str(
-            [
-                maid_hex.str.slice(0, 8),
-                maid_hex.str.slice(8, 4),
-                maid_hex.str.slice(12, 4),
-                maid_hex.str.slice(16, 4),
-                maid_hex.str.slice(20, 12),
-            ],
-            separator="-",
-        ).alias("maid"),
+        uuid_form(maid_hex).alias("maid"),
+    )
+
+
+def _parts(persons: np.ndarray, seed: int) -> pl.DataFrame:
+    """Each person's name, domain and phone parts, picked by a multiplicative hash."""
+    mix = (
+        (persons.astype(np.uint64) * np.uint64(2654435761) + np.uint64(seed)) % np.uint64(2**32)
+    ).astype(np.int64)
+    text = {
+        "first": np.asarray(FIRST, dtype=object)[mix % len(FIRST)],
+        "last": np.asarray(LAST, dtype=object)[(mix // 16) % len(LAST)],
+        "domain": np.asarray(DOMAINS, dtype=object)[(mix // 256) % len(DOMAINS)],
+        "area": np.asarray(US_AREAS, dtype=object)[(mix // 4096) % len(US_AREAS)],
+    }
+    return pl.DataFrame(
+        {
+            "p": pl.Series("p", persons.astype(np.int64)),
+            **text,
+            "exchange": 200 + (mix // 7) % 800,
+            "line": (persons * 7919 + seed) % 10000,
+        },
+        schema_overrides=dict.fromkeys(text, pl.String),
     )
 
 
@@ -164,43 +152,23 @@ def _messy_email(rng: np.random.Generator, email: pl.Series) -> pl.Series:
     ).to_series()
 
 
+INTERNATIONAL = [
+    "+44 20 7946 0{}",
+    "+33 1 42 68 5{}",
+    "+91 98200 01{}",
+    "+49 30 901820{}",
+    "0044 161 496 0{}",
+    "+61 2 9374 4{}",
+]
+
+
 def _messy_phone(rng: np.random.Generator, phone: pl.Series) -> pl.Series:
     n = len(phone)
     roll = rng.random(n)
     shape = rng.integers(0, 8, n)
-    intl = _pick(
-        rng,
-        [
-            "+44 20 7946 0{}",
-            "+33 1 42 68 5{}",
-            "+91 98200 01{}",
-            "+49 30 901820{}",
-            "0044 161 496 0{}",
-            "+61 2 9374 4{}",
-        ],
-        n,
-    )
+    intl = _pick(rng, INTERNATIONAL, n)
     tail = pl.Series(rng.integers(0, 1000, n)).cast(pl.String).str.zfill(3)
     frame = pl.DataFrame({"ph": phone, "r": roll, "s": shape, "intl": intl, "t": tail})
-    d = pl.col("ph").str.slice(2)
-    a, x, ln = d.str.slice(0, 3), d.str.slice(3, 3), d.str.slice(6, 4)
-    us = (
-        pl.when(pl.col("s") == 0)
-        .then(pl.format("({}) {}-{}", a, x, ln))
-        .when(pl.col("s") == 1)
-        .then(pl.format("{}-{}-{}", a, x, ln))
-        .when(pl.col("s") == 2)
-        .then(pl.format("{}.{}.{}", a, x, ln))
-        .when(pl.col("s") == 3)
-        .then(pl.format("+1 {} {} {}", a, x, ln))
-        .when(pl.col("s") == 4)
-        .then(pl.format("1{}", d))
-        .when(pl.col("s") == 5)
-        .then(pl.format("1-{}-{}-{}", a, x, ln))
-        .when(pl.col("s") == 6)
-        .then(pl.col("ph"))
-        .otherwise(d)
-    )
     r = pl.col("r")
     return frame.select(
         pl.when(r < 0.06)
@@ -209,8 +177,27 @@ def _messy_phone(rng: np.random.Generator, phone: pl.Series) -> pl.Series:
         .then(pl.lit("call me"))
         .when(r < 0.20)
         .then(pl.col("intl").str.replace("{}", pl.col("t"), literal=True))
-        .otherwise(us)
+        .otherwise(_us_shapes())
     ).to_series()
+
+
+def _us_shapes() -> pl.Expr:
+    """A US phone ("ph", +1 and 10 digits) written in shape "s" of eight common ones."""
+    d = pl.col("ph").str.slice(2)
+    a, x, ln = d.str.slice(0, 3), d.str.slice(3, 3), d.str.slice(6, 4)
+    shapes = [
+        pl.format("({}) {}-{}", a, x, ln),
+        pl.format("{}-{}-{}", a, x, ln),
+        pl.format("{}.{}.{}", a, x, ln),
+        pl.format("+1 {} {} {}", a, x, ln),
+        pl.format("1{}", d),
+        pl.format("1-{}-{}-{}", a, x, ln),
+        pl.col("ph"),
+    ]
+    written: pl.Expr = d
+    for number, shape in reversed(list(enumerate(shapes))):
+        written = pl.when(pl.col("s") == number).then(shape).otherwise(written)
+    return written
 
 
 def _messy_maid(rng: np.random.Generator, maid: pl.Series) -> pl.Series:

@@ -8,7 +8,7 @@ import json
 import click
 import polars as pl
 
-from distributor.cli.render import print_reports, run_metrics
+from distributor.cli.render import print_reports, row_bar, run_metrics
 from distributor.cli.segments import distributed_to, segment_workspace
 from distributor.cli.state import CliState, pass_state
 from distributor.errors import DistributorError, RunStopped
@@ -54,7 +54,9 @@ def distribute_command(
     """Send a segment to an ad account (creating its audience on first use)."""
     with segment_workspace(state) as ws:
         name, people = members(ws, segment)
-        report = ws.distribute(name, people, account, dry_run=dry_run, progress=not as_json)
+        report = ws.distribute(
+            name, people, account, dry_run=dry_run, progress=None if as_json else row_bar
+        )
     _emit([report], as_json)
 
 
@@ -77,7 +79,11 @@ def sync_command(
         for name in names:
             try:
                 canonical, people = members(ws, name)
-                reports.append(ws.sync(canonical, people, dry_run=dry_run, progress=not as_json))
+                reports.append(
+                    ws.sync(
+                        canonical, people, dry_run=dry_run, progress=None if as_json else row_bar
+                    )
+                )
             except RunStopped as exc:
                 reports.append(exc.report)
                 failures += 1

@@ -4,11 +4,15 @@ Counts and names only; tokens are masked before they get here."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
+
+from distributor.executor import Advance
 
 STATUS_COLUMNS = (
     "segment",
@@ -49,3 +53,23 @@ def run_metrics(row: dict[str, Any]) -> dict[str, Any]:
     merged = {**metrics, **{k: v for k, v in row.items() if k != "metrics" and v is not None}}
     merged.setdefault("status", "never run")
     return merged
+
+
+@contextmanager
+def row_bar(total: int) -> Iterator[Advance]:
+    """A bar over a run's plan rows on a terminal (described by the batch's action)."""
+    console = Console(stderr=True)
+    if not total or not console.is_terminal:
+        yield lambda rows, action: None
+        return
+    bar = Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    )
+    with bar:
+        task = bar.add_task("rows", total=total)
+        yield lambda rows, action: bar.update(task, advance=rows, description=action)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import click
 
 from config import load_settings
 from distributor.cli.state import CliState, pass_state
+from distributor.sandbox.faults import Faults
 
 
 def register(main: click.Group) -> None:
@@ -61,10 +63,6 @@ def sandbox(
 
     Prints one JSON line (base URL, app id and secret, seeded advertisers with Admin,
     Operator and Analyst tokens) once it listens; stops cleanly on SIGINT or SIGTERM."""
-    from distributor.sandbox.faults import Faults
-    from distributor.sandbox.serve import serve
-    from distributor.sandbox.state import SandboxOptions, make_sandbox
-
     overrides = {
         "sandbox.host": host,
         "sandbox.port": port,
@@ -73,7 +71,21 @@ def sandbox(
         "sandbox.requests_per_second": rps,
         "sandbox.requests_per_minute": rpm,
     }
-    conf = load_settings(state.home_arg, overrides).sandbox
+    faults = Faults(latency_ms=latency_ms, error_rate_5xx=error_rate, drop_rate=drop_rate)
+    _serve(state.home_arg, overrides, state_file, truncate_names, faults)
+
+
+def _serve(
+    home_arg: str | None,
+    overrides: Mapping[str, object],
+    state_file: Path | None,
+    truncate_names: bool,
+    faults: Faults,
+) -> None:
+    from distributor.sandbox.serve import serve  # the server's imports only when it runs
+    from distributor.sandbox.state import SandboxOptions, make_sandbox
+
+    conf = load_settings(home_arg, overrides).sandbox
     options = SandboxOptions(
         seed=conf.seed,
         state_file=state_file,
@@ -82,5 +94,4 @@ def sandbox(
         requests_per_minute=conf.requests_per_minute,
         truncate_names=truncate_names,
     )
-    faults = Faults(latency_ms=latency_ms, error_rate_5xx=error_rate, drop_rate=drop_rate)
     serve(make_sandbox(options, faults), conf.host, conf.port)

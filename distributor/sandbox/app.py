@@ -19,8 +19,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from distributor.sandbox.admin import admin_routes
-from distributor.sandbox.endpoints import ROUTES, UNLIMITED, ApiError, Handler
+from distributor.sandbox.admin import ADMIN_ROUTES
+from distributor.sandbox.endpoints import ROUTES, UNLIMITED, Handler
+from distributor.sandbox.requests import ApiError
 from distributor.sandbox.state import Sandbox
 
 API = "/open_api/v1.3/"
@@ -130,6 +131,6 @@ def build_app(box: Sandbox) -> Starlette:
                 return
             await super().__call__(scope, receive, send)
 
-    return Root(
-        routes=[Route(path, fn, methods=methods) for path, fn, methods in admin_routes(box)]
-    )
+    root = Root(routes=[Route(path, fn, methods=methods) for path, fn, methods in ADMIN_ROUTES])
+    root.state.box = box  # the admin handlers find the emulator here
+    return root

@@ -87,18 +87,14 @@ def maid_canonical(expr: pl.Expr) -> pl.Expr:
     The all-zero MAID is returned as is so the caller can tell zero_maid from invalid."""
     value = trim(expr).str.to_lowercase()
     bare = value.str.contains(r"^[0-9a-f]{32}$")
-    hyphenated = pl.concat_str(
-        [
-            value.str.slice(0, 8),
-            value.str.slice(8, 4),
-            value.str.slice(12, 4),
-            value.str.slice(16, 4),
-            value.str.slice(20, 12),
-        ],
-        separator="-",
-    )
-    value = pl.when(bare).then(hyphenated).otherwise(value)
+    value = pl.when(bare).then(uuid_form(value)).otherwise(value)
     return pl.when(value.str.contains(MAID_RE)).then(value)
+
+
+def uuid_form(hex32: pl.Expr) -> pl.Expr:
+    """32 hex digits as 8-4-4-4-12 (the first 32 characters of longer strings)."""
+    parts = [(0, 8), (8, 4), (12, 4), (16, 4), (20, 12)]
+    return pl.concat_str([hex32.str.slice(a, n) for a, n in parts], separator="-")
 
 
 # -- phone --------------------------------------------------------------------------

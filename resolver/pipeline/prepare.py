@@ -45,10 +45,30 @@ def prepare(
     work = df.select([pl.col(name).cast(pl.String).alias(kind) for kind, name in columns.items()])
     if k.PHONE in columns:
         work = work.with_columns(phone_e164(work.get_column(k.PHONE), region).alias("_phone_c"))
+    lazy = _staged(work, columns, spec, nodes)
+    if nodes != "chosen":
+        return lazy.select(k.PREPARED_COLUMNS).collect()
+    person_node = pl.coalesce(
+        *(pl.when(pl.col("_chosen") == fam).then(pl.col(f"{fam}_node")) for fam in k.FAMILIES)
+    )
+    return lazy.select(
+        *(
+            pl.lit(None, dtype=pl.String).alias(c) if c in k.NODE_COLUMNS else pl.col(c)
+            for c in k.PREPARED_COLUMNS
+        ),
+        person_node.alias("person_node"),
+        pl.col("_chosen").alias("person_family"),
+    ).collect()
+
+
+def _staged(
+    work: pl.DataFrame, columns: Mapping[str, str], spec: Profile, nodes: NodeMode
+) -> pl.LazyFrame:
+    """The lazy passes: canonical values, forms, the chosen family, hashes, combination."""
     maids = [kind for kind in k.MAID_KINDS if kind in columns]
     present = {"email": k.EMAIL in columns, "phone": k.PHONE in columns, "maid": bool(maids)}
     with_nodes = nodes != "none"
-    lazy = (
+    return (
         work.lazy()
         .with_columns(_first_stage(columns, maids))
         .with_columns(
@@ -63,19 +83,6 @@ def prepare(
             *_maid_combine(maids, with_nodes),
         )
     )
-    if nodes != "chosen":
-        return lazy.select(k.PREPARED_COLUMNS).collect()
-    person_node = pl.coalesce(
-        *(pl.when(pl.col("_chosen") == fam).then(pl.col(f"{fam}_node")) for fam in k.FAMILIES)
-    )
-    return lazy.select(
-        *(
-            pl.lit(None, dtype=pl.String).alias(c) if c in k.NODE_COLUMNS else pl.col(c)
-            for c in k.PREPARED_COLUMNS
-        ),
-        person_node.alias("person_node"),
-        pl.col("_chosen").alias("person_family"),
-    ).collect()
 
 
 def _usable(columns: Mapping[str, str], maids: list[str]) -> dict[str, list[str]]:
