@@ -35,14 +35,18 @@ class Backoff:
         )
 
     def delay(self, attempt: int, rng: random.Random, retry_after: float = 0.0) -> float:
-        ceiling = min(self.maximum, self.initial * 2 ** (attempt - 1))
+        # The exponent is capped: past 2^64 the ceiling is `maximum` anyway, and 2.0**1024
+        # would overflow.
+        ceiling = min(self.maximum, self.initial * 2.0 ** min(attempt - 1, 64))
         return max(retry_after, rng.uniform(ceiling / 2, ceiling))
 
     def remaining(self, opened: float | None) -> Backoff:
-        """The same backoff with what is left of a window opened at `opened` (epoch s)."""
+        """The same backoff with what is left of a window opened at `opened` (epoch s);
+        never longer than a whole window, even if the clock stepped back."""
         if opened is None:
             return self
-        return replace(self, window=max(0.0, self.window - (time.time() - opened)))
+        elapsed = max(0.0, time.time() - opened)
+        return replace(self, window=max(0.0, self.window - elapsed))
 
 
 async def retrying(

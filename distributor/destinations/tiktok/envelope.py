@@ -2,13 +2,13 @@
 
 TikTok reports errors as HTTP 200 with a non-zero `code`, so the body is always read:
 - 0: success, `data` is returned;
-- 40100 (too many requests), 50000/50002 and any 5xx code, HTTP 5xx or 429, and an
-  unreadable body on a 2xx answer: TransientError (retried);
+- 40100 (too many requests), 50000/50002 and any 5xx code, HTTP 5xx or 429, and a 2xx
+  answer without a readable envelope (no integer `code`): TransientError (retried);
 - 40001 (no permission), 40101 (bad app credentials), 40104 (no token), 40105 (invalid or
   revoked token), 40110 (bad auth code): AuthError (stop the account);
 - 40002 (parameter error: the request's content): BadRequest (not retried; a batch is
   split to isolate its bad rows);
-- an HTTP 4xx without an envelope: BadRequest; any other code: DestinationError.
+- an HTTP 4xx without a readable envelope: BadRequest; any other code: DestinationError.
 Messages carry the endpoint, the code and TikTok's message (trimmed), never the request.
 """
 
@@ -38,14 +38,11 @@ def unwrap(endpoint: str, status: int, body: Any) -> Any:
     """`data` of a successful envelope (an empty dict when absent), or the matching error."""
     if status >= 500 or status == 429:
         raise TransientError(f"{endpoint}: HTTP {status}", code=status)
-    if not isinstance(body, dict) or "code" not in body:
+    code = body.get("code") if isinstance(body, dict) else None
+    if not isinstance(code, int) or isinstance(code, bool):
         if status >= 400:
             raise BadRequest(f"{endpoint}: HTTP {status} without a TikTok envelope", code=status)
         raise TransientError(f"{endpoint}: HTTP {status} with an unreadable body", code=status)
-    try:
-        code = int(body["code"])
-    except (TypeError, ValueError):
-        raise TransientError(f"{endpoint}: HTTP {status} with an unreadable code") from None
     if code == 0:
         return body.get("data") or {}
     text = f"{endpoint}: TikTok code {code}: {str(body.get('message', ''))[:MESSAGE_CHARS]}"
