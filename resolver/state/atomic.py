@@ -94,7 +94,7 @@ def remove_temp_files(root: Path) -> int:
     if not root.exists():
         return 0
     for path in root.rglob(".*.tmp-*"):
-        if path.is_file() and not path.is_symlink():
+        if path.name.rsplit(".tmp-", 1)[1].isdigit() and path.is_file() and not path.is_symlink():
             path.unlink(missing_ok=True)
             removed += 1
     return removed

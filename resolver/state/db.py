@@ -8,6 +8,7 @@ lock at the start, so two processes never deadlock upgrading a read to a write.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -25,6 +26,7 @@ class Database:
     def __init__(self, path: Path, schema: str) -> None:
         private_dir(path.parent)
         self.path = path
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))  # private before SQLite opens it
         self.db = sqlite3.connect(path, timeout=30.0, isolation_level=None)
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")

@@ -4,7 +4,9 @@
 A sealed blob is `12-byte nonce ‖ ciphertext ‖ tag`; its `label` is bound as associated
 data, so a blob cannot be moved to another place (another file, part or account) and still
 open. A sealed stream is a run of such blobs, one per 16 MiB block, each prefixed by its
-4-byte length and labelled `label/<block number>`, so memory stays flat for large files.
+4-byte length and labelled `label/<block number>`, so memory stays flat for large files;
+it ends with an empty blob labelled `label/<count>/end`, so a stream cut between blocks,
+or with blocks dropped or reordered, does not open.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from resolver.errors import StoreError
 
 NONCE_BYTES = 12
+TAG_BYTES = 16
 BLOCK_BYTES = 1 << 24
 
 
@@ -37,6 +40,8 @@ class Sealer:
 
     def open(self, blob: bytes, label: str) -> bytes:
         """The plain bytes; StoreError naming the label when the blob fails authentication."""
+        if len(blob) < NONCE_BYTES + TAG_BYTES:
+            raise StoreError(f"sealed data is too short to open ({label})") from None
         try:
             return self._aead.decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], label.encode())
         except InvalidTag:
@@ -45,14 +50,22 @@ class Sealer:
     def seal_stream(self, src: IO[bytes], out: IO[bytes], label: str) -> None:
         number = 0
         while block := src.read(BLOCK_BYTES):
-            sealed = self.seal(block, f"{label}/{number}")
-            out.write(len(sealed).to_bytes(4, "big") + sealed)
+            _write_blob(out, self.seal(block, f"{label}/{number}"))
             number += 1
+        _write_blob(out, self.seal(b"", f"{label}/{number}/end"))
 
     def open_stream(self, path: Path, label: str) -> bytes:
-        out, number = bytearray(), 0
+        out, number, size = bytearray(), 0, path.stat().st_size
         with path.open("rb") as handle:
-            while head := handle.read(4):
-                out += self.open(handle.read(int.from_bytes(head, "big")), f"{label}/{number}")
+            while True:
+                head = handle.read(4)
+                blob = handle.read(int.from_bytes(head, "big")) if len(head) == 4 else b""
+                if handle.tell() >= size:  # the last blob must be the end marker
+                    self.open(blob, f"{label}/{number}/end")
+                    return bytes(out)
+                out += self.open(blob, f"{label}/{number}")
                 number += 1
-        return bytes(out)
+
+
+def _write_blob(out: IO[bytes], sealed: bytes) -> None:
+    out.write(len(sealed).to_bytes(4, "big") + sealed)

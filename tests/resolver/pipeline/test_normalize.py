@@ -18,6 +18,7 @@ from resolver.pipeline.normalize import email_canonical, maid_canonical, phone_e
 from resolver.pipeline.prepare import prepare
 from resolver.pipeline.profiles import PROFILES
 from tests import oracles
+from tests.strategies import EMAILS, MAIDS, PHONES, PREHASHED
 
 VECTORS = Path(__file__).parents[2] / "vectors"
 
@@ -108,45 +109,6 @@ def test_unknown_region_and_profile_are_errors() -> None:
 
 # -- properties ------------------------------------------------------------------------
 
-LOCAL = st.text(alphabet="abcXYZ019._+-ÉéΣ", min_size=0, max_size=8)
-DOMAIN = st.sampled_from(["gmail.com", "Example.COM", "x.co.uk", "b", "a..com", "mail.ru"])
-SPACE = st.sampled_from(["", " ", "\t", "  ", "\n"])
-EMAILS = st.one_of(
-    st.builds(lambda a, local, d, b: f"{a}{local}@{d}{b}", SPACE, LOCAL, DOMAIN, SPACE),
-    st.text(max_size=12),
-)
-US_SHAPES = [
-    "({a}) {x}-{l}",
-    "{a}-{x}-{l}",
-    "{a}.{x}.{l}",
-    "+1 {a} {x} {l}",
-    "1{a}{x}{l}",
-    "1-{a}-{x}-{l}",
-    "{a}{x}{l}",
-    "+1{a}{x}{l}",
-]
-PHONES = st.one_of(
-    st.builds(
-        lambda shape, a, x, n: shape.format(a=a, x=x, l=n),
-        st.sampled_from(US_SHAPES),
-        st.sampled_from(["415", "212", "555", "011", "800", "345", "787", "999", "201"]),
-        st.integers(0, 999).map(lambda v: f"{v:03d}"),
-        st.integers(0, 9999).map(lambda v: f"{v:04d}"),
-    ),
-    st.builds(
-        lambda cc, rest: f"+{cc} {rest}",
-        st.sampled_from(["44", "33", "91", "61", "49"]),
-        st.text(alphabet="0123456789 ", min_size=4, max_size=14),
-    ),
-    st.text(alphabet="0123456789+-() .x", max_size=16),
-)
-MAIDS = st.one_of(
-    st.uuids().map(str).map(lambda u: u.upper()),
-    st.uuids().map(lambda u: u.hex),
-    st.just("00000000-0000-0000-0000-000000000000"),
-    st.text(alphabet="0123456789abcdefABCDEF-", max_size=40),
-)
-
 
 @given(st.lists(EMAILS, min_size=1, max_size=40))
 def test_email_matches_oracle_and_is_idempotent(values: list[str]) -> None:
@@ -180,16 +142,7 @@ def test_maid_matches_oracle_and_is_idempotent(values: list[str]) -> None:
     assert pl.select(maid_canonical(pl.lit(once))).to_series().to_list() == once.to_list()
 
 
-@given(
-    st.lists(
-        st.one_of(
-            st.text(alphabet="0123456789abcdefABCDEF ", max_size=66),
-            st.sampled_from(sorted(oracles.BLOCKED)),
-        ),
-        min_size=1,
-        max_size=30,
-    )
-)
+@given(st.lists(PREHASHED, min_size=1, max_size=30))
 def test_prehashed_matches_oracle(values: list[str]) -> None:
     out = prepare(pl.DataFrame({"h": values}), {k.EMAIL_SHA256: "h"}, region="US")
     assert out["email_sha256"].to_list() == [oracles.prehashed(v) for v in values]
