@@ -70,3 +70,16 @@ def record(bench: str, results: list[Measurement], extra: dict[str, object] | No
 
 def python() -> str:
     return sys.executable
+
+
+def report(bench: str, figures: dict[str, object], width: int = 200) -> None:
+    """Append one JSON line to benchmarks/out/<bench>.jsonl and print it as a table."""
+    from rich.console import Console
+    from rich.table import Table
+
+    OUT.mkdir(exist_ok=True)
+    with (OUT / f"{bench}.jsonl").open("a") as handle:
+        handle.write(json.dumps(figures) + "\n")
+    table = Table(*figures.keys())
+    table.add_row(*(str(v) for v in figures.values()))
+    Console(width=width).print(table)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import tempfile
 import time
@@ -29,10 +28,8 @@ from typing import Any
 
 import polars as pl
 import polars_hash  # noqa: F401  (registers the chash namespace)
-from rich.console import Console
-from rich.table import Table
 
-from benchmarks.common import OUT, machine
+from benchmarks.common import machine, report
 from distributor import RunReport, Workspace
 from distributor.authorize import Credentials, add_account
 from distributor.sandbox.process import SandboxProcess, start_sandbox
@@ -114,12 +111,7 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=100.0)
     args = parser.parse_args()
     result = run(args.members, args.latency_ms)
-    OUT.mkdir(exist_ok=True)
-    with (OUT / "distribute.jsonl").open("a") as handle:
-        handle.write(json.dumps(result) + "\n")
-    table = Table(*result.keys())
-    table.add_row(*(str(v) for v in result.values()))
-    Console(width=250).print(table)
+    report("distribute", result, width=250)
 
 
 if __name__ == "__main__":

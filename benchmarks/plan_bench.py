@@ -12,15 +12,12 @@ JSON line to benchmarks/out/plan.jsonl.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 
 import numpy as np
 import polars as pl
-from rich.console import Console
-from rich.table import Table
 
-from benchmarks.common import OUT, machine
+from benchmarks.common import machine, report
 from distributor.plan import plan
 
 
@@ -65,12 +62,7 @@ def main() -> None:
         "batches": len(result.batches),
         **machine(),
     }
-    OUT.mkdir(exist_ok=True)
-    with (OUT / "plan.jsonl").open("a") as handle:
-        handle.write(json.dumps(figures) + "\n")
-    table = Table(*figures.keys())
-    table.add_row(*(str(v) for v in figures.values()))
-    Console(width=200).print(table)
+    report("plan", figures)
 
 
 if __name__ == "__main__":

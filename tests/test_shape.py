@@ -30,7 +30,9 @@ def _functions(path: Path) -> Iterator[Function]:
 
 
 def _is_click_command(node: Function) -> bool:
-    return any("click" in ast.unparse(d) or "pass_state" in ast.unparse(d) for d in node.decorator_list)
+    return any(
+        "click" in ast.unparse(d) or "pass_state" in ast.unparse(d) for d in node.decorator_list
+    )
 
 
 def _parameters(node: Function) -> int:

@@ -8,36 +8,24 @@ status 1, never a traceback.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import ClassVar
 
 import click
 
 from config import SettingsError
+from config.cli import CleanErrors, home_option
 from distributor.cli import accounts, demo, distribute, sandbox, segments
 from distributor.cli.state import CliState
 from distributor.errors import DistributorError
 from resolver import ResolverError
 
 
-class _Group(click.Group):
-    """Reports the distributor's and the resolver's own errors as one-line failures."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except (DistributorError, ResolverError, SettingsError) as exc:
-            raise click.ClickException(str(exc)) from None
+class _Group(CleanErrors):
+    errors: ClassVar[tuple[type[Exception], ...]] = (DistributorError, ResolverError, SettingsError)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
-    "--home",
-    "home_arg",
-    envvar="TESSERA_HOME",
-    default=None,
-    metavar="DIR",
-    help="Tessera home folder [env TESSERA_HOME; default ./.tessera].",
-)
+@home_option
 @click.version_option(package_name="tessera")
 @click.pass_context
 def main(ctx: click.Context, home_arg: str | None) -> None:

@@ -3,18 +3,14 @@ yields exactly the segment's identifiers; deletes precede adds; batches fit the 
 
 from __future__ import annotations
 
-import numpy as np
 import polars as pl
 from hypothesis import given
 from hypothesis import strategies as st
 
+from benchmarks.plan_bench import frames
 from distributor.destinations.base import ID_COLUMNS
 from distributor.plan import Plan, current_from_members, plan, plan_long, to_long
-
-# A small id alphabet so held and current overlap, persons share ids and ids move.
-IDS = [f"{n:064x}" for n in range(12)]
-ids = st.one_of(st.none(), st.sampled_from(IDS))
-person = st.tuples(st.integers(0, 15), ids, ids, ids, ids)
+from tests.strategies import IDS, person
 
 
 def frame(people: list[tuple[int, str | None, str | None, str | None, str | None]]) -> pl.DataFrame:
@@ -119,15 +115,7 @@ def test_a_large_diff_counts_every_leaver_and_joiner() -> None:
     """Vectorized paths at a size where batches and the key sort matter (the 2M-member
     timing is benchmarks/plan_bench.py)."""
     n, moved = 60_000, 3_000
-    keys = np.arange(n + moved, dtype=np.uint64)
-    hexes = pl.Series(keys).cast(pl.Utf8).str.zfill(64)
-    base = pl.DataFrame({"k": keys, "email_sha256": hexes}).with_columns(
-        pl.col("k").cast(pl.Utf8).str.zfill(16).cast(pl.Binary).alias("person_key"),
-        pl.lit(None, pl.Utf8).alias("phone_sha256"),
-        pl.lit(None, pl.Utf8).alias("idfa_sha256"),
-        pl.col("email_sha256").str.replace("^0", "a").alias("aaid_sha256"),
-    )
-    held, current = base.head(n), base.tail(n)
+    held, current = frames(n, moved)
     result = plan(held, current)
     assert result.count("delete") == moved
     assert result.count("add") == moved
