@@ -149,24 +149,36 @@ print(Workspace.open(sys.argv[1]).distribute("fans", people, "acme").status, flu
 """
 
 
+def _killed_after(sb: SandboxProcess, argv: list[str], path: str, extra: float) -> None:
+    """Start a distributor process; SIGKILL it `extra` seconds after the emulator logged
+    its first request to `path` (or when it ends by itself)."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    since = time.time()
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while proc.poll() is None and time.monotonic() < deadline:
+        if any(e["path"] == path and e["time"] >= since for e in sb.requests()):
+            break
+        time.sleep(0.02)
+    time.sleep(extra)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+
+
 def test_kill_9_mid_upload_then_resume(home: Path, sandbox_process: SandboxProcess) -> None:
+    """Killed right after the audience is created (its id may not be recorded: the next
+    run adopts it by name), then twice at random moments mid-upload; a last run finishes
+    with exactly one audience holding exactly the segment."""
     sb = sandbox_process
     wire(home, sb, batch_size=500, concurrency=4)
     add_account(home, sb)
     sb.faults(latency_ms=30)
     size = 40_000
     rng = random.Random(5)
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    for _ in range(3):
-        proc = subprocess.Popen(
-            [sys.executable, "-c", CRASH_SCRIPT, str(home), str(size)],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        time.sleep(rng.uniform(1.5, 3.0))
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
+    argv = [sys.executable, "-c", CRASH_SCRIPT, str(home), str(size)]
+    _killed_after(sb, argv, "segment/audience/", rng.uniform(0.0, 0.05))
+    for _ in range(2):
+        _killed_after(sb, argv, "segment/mapping/", rng.uniform(0.05, 0.5))
     sb.faults()
     report = _run(home, sb, "fans", members(range(size)))
     assert report.status == "done"
