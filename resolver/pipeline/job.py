@@ -45,9 +45,10 @@ class ResolveOptions:
             profile=profile or settings.resolver.profile,
             chunk_rows=settings.resolver.chunk_rows,
             aliases=dict(partner.aliases),
+            # The inbox's size limit is checked when a partner's file is claimed (ingest);
+            # the gzip limits guard every read.
             limits=ReadLimits(
                 max_line_bytes=settings.resolver.max_line_bytes,
-                max_file_bytes=inbox.max_file_bytes,
                 max_decompressed_bytes=inbox.max_decompressed_bytes,
                 max_compression_ratio=inbox.max_compression_ratio,
             ),
