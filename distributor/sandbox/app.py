@@ -60,7 +60,7 @@ def api_app(box: Sandbox) -> ASGIApp:
     """The /open_api/v1.3/ space: faults first, then the endpoint, each request logged."""
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        path = scope["path"][len(API) :]
+        path = scope["path"][len(API) :].rstrip("/") + "/"  # TikTok's SDKs omit the slash
         handler = ROUTES.get((scope["method"], path))
         entry = _entry(scope["method"], path)
         faults = box.faults

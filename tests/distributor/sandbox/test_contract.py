@@ -332,3 +332,39 @@ def test_long_names_are_kept_or_truncated_when_asked() -> None:
         create(client, cutting.advertiser(), "s" * 70)
         names = sorted(a["name"] for a in cutting.audiences(cutting.advertiser()))
         assert names == sorted(["n" * 67 + "...", "s" * 70])
+
+
+def test_malformed_schema_and_smuggled_ids_are_40002_not_500(fast_sandbox: Sandbox) -> None:
+    """An id_schema of objects was an HTTP 500 with a traceback; two hashes joined by a
+    newline were stored as one member. TikTok answers both with 40002 (issue 9, item 17)."""
+    client, advertiser = api(fast_sandbox), fast_sandbox.advertiser()
+    audience = create(client, advertiser)["data"]["audience_id"]
+    objects = client.post(
+        "segment/mapping/",
+        json={
+            "advertiser_ids": [advertiser],
+            "action": "add",
+            "id_schema": [{"type": "EMAIL_SHA256"}],
+            "batch_data": [[cell(sha("a"), audience)]],
+        },
+    )
+    assert objects.status_code == 200
+    assert objects.json()["code"] == 40002
+    smuggled = sha("a") + "\n" + sha("b")
+    answer = mapping(
+        client, advertiser, audience, "add", ["EMAIL_SHA256"], [[cell(smuggled, audience)]]
+    )
+    assert answer["code"] == 40002
+    assert fast_sandbox.members(audience) == {}
+
+
+def test_paths_without_the_trailing_slash(fast_sandbox: Sandbox) -> None:
+    """TikTok's own SDKs call e.g. `dmp/custom_audience/get` without the slash."""
+    client, advertiser = api(fast_sandbox), fast_sandbox.advertiser()
+    audience = create(client, advertiser)["data"]["audience_id"]
+    got = client.get(
+        "dmp/custom_audience/get",
+        params={"advertiser_id": advertiser, "custom_audience_ids": json.dumps([audience])},
+    ).json()
+    assert got["code"] == 0
+    assert got["data"]["list"][0]["audience_details"]["audience_id"] == audience
