@@ -82,8 +82,20 @@ def inode_refusal(info: os.stat_result) -> tuple[str, str] | None:
 
 
 def display_name(name: str) -> str:
-    """A name as text that can be stored and shown (undecodable bytes as \\xNN)."""
-    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    """A name as text that can be stored and shown anywhere (a terminal, JSON, a log):
+    undecodable bytes as \\xNN, and control, format and bidirectional characters (ESC
+    and OSC sequences, right-to-left overrides) as \\xNN or \\uNNNN."""
+    text = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return "".join(_escaped(ch) if _hidden(ch) else ch for ch in text)
+
+
+def _hidden(ch: str) -> bool:
+    return ch in _BIDI or unicodedata.category(ch) in {"Cc", "Cf", "Zl", "Zp"}
+
+
+def _escaped(ch: str) -> str:
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def _name_ok(name: str) -> bool:
@@ -92,7 +104,7 @@ def _name_ok(name: str) -> bool:
     for ch in name:
         if 0xDC80 <= ord(ch) <= 0xDCFF:  # undecodable byte (surrogateescape)
             return False
-        if ch in _BIDI or unicodedata.category(ch) in {"Cc", "Cf", "Zl", "Zp"}:
+        if _hidden(ch):
             return False
     return True
 

@@ -3,6 +3,7 @@ is a full refresh (the default) or incremental (`mode = "incremental"`)."""
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 from resolver.errors import InputError
 
 FULL, INCREMENTAL = "full", "incremental"
+KNOWN = ("segment", "mode")
 
 
 @dataclass(frozen=True)
@@ -19,16 +21,18 @@ class Sidecar:
 
 
 def read_sidecar(path: Path, data_file: str) -> Sidecar:
-    """Parse `X.toml` next to a data file; InputError naming the sidecar when invalid."""
+    """Parse `X.toml` next to a data file; InputError naming the sidecar when invalid. The
+    messages name the line and the known keys, never the sidecar's content."""
     try:
         table = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise InputError(
-            "bad_sidecar", path.name, f"the sidecar of {data_file} is not valid TOML ({exc})"
-        ) from None
-    unknown = sorted(set(table) - {"segment", "mode"})
+        line, column = _position(exc)
+        message = f"the sidecar of {data_file} is not valid UTF-8 TOML"
+        raise InputError("bad_sidecar", path.name, message, line=line, column=column) from None
+    unknown = set(table) - set(KNOWN)
     if unknown:
-        raise InputError("bad_sidecar", path.name, f"unknown sidecar keys: {', '.join(unknown)}")
+        message = f"the sidecar has {len(unknown)} unknown key(s); known: {', '.join(KNOWN)}"
+        raise InputError("bad_sidecar", path.name, message)
     mode = table.get("mode", FULL)
     if mode not in (FULL, INCREMENTAL):
         raise InputError("bad_sidecar", path.name, 'mode must be "full" or "incremental"')
@@ -36,3 +40,9 @@ def read_sidecar(path: Path, data_file: str) -> Sidecar:
     if segment is not None and not isinstance(segment, str):
         raise InputError("bad_sidecar", path.name, "segment must be a string")
     return Sidecar(segment=segment, mode=mode)
+
+
+def _position(exc: Exception) -> tuple[int | None, int | None]:
+    """Line and column of a TOML error, from its message's "(at line L, column C)"."""
+    found = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+    return (int(found[1]), int(found[2])) if found else (None, None)

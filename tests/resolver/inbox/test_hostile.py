@@ -17,6 +17,7 @@ import pytest
 
 from resolver.home import Home
 from resolver.inbox.service import Service
+from resolver.inbox.watch import display_name
 from resolver.state.control import Control
 from tests.resolver.inbox.support import csv_text, drop, leftovers, make_home, people
 
@@ -111,7 +112,8 @@ def test_hostile_corpus_is_quarantined_and_a_good_file_finishes(hostile_home: Ho
         codes = {
             rec.name: json.loads(rec.error or "")["code"] for rec in control.files("quarantined")
         }
-    assert codes == expected
+    # Names are kept and shown escaped (control and bidirectional characters as \xNN, \uNNNN).
+    assert codes == {display_name(name): code for name, code in expected.items()}
     reports = list((home.quarantine / "acme").glob("*.error.json"))
     assert len(reports) == len(expected)
     for report in reports:

@@ -19,6 +19,7 @@ from resolver.cli import main
 from resolver.errors import SegmentError
 from resolver.home import Home
 from resolver.inbox.service import Service
+from resolver.inbox.status import status_data
 from resolver.segments.catalog import Segments
 from resolver.state.control import Control
 from resolver.state.seal import Sealer
@@ -269,3 +270,35 @@ def test_raw_retention_keeps_the_file_sealed_then_deletes_it(
     monkeypatch.setenv("TESSERA_INBOX__RAW_RETENTION_DAYS", "0")
     run_once(Home.open(acme.root))
     assert list((home.store / "raw" / "acme").glob("*.sealed")) == []
+
+
+def test_sidecar_errors_never_echo_its_content(acme: Home) -> None:
+    """A sidecar's keys can be anything a partner typed, an email included (issue 9,
+    item 10): the error names the sidecar, the count and the known keys only."""
+    (acme.inbox / "acme" / "x.csv.toml").write_text('"jane@x.com" = 1\nsegment = "s"\n')
+    drop(acme, "acme", "x.csv", csv_text(people(0, 3)))
+    (acme.inbox / "acme" / "y.csv.toml").write_text('segment = "jane.doe@x.com\n')
+    drop(acme, "acme", "y.csv", csv_text(people(0, 4)))
+    assert run_once(acme) == {"quarantined": 2}
+    shown = json.dumps(status_data(acme))
+    shown += "".join(p.read_text() for p in (acme.quarantine / "acme").glob("*.error.json"))
+    with Control(acme.control_db) as control:
+        shown += "".join(rec.error or "" for rec in control.files())
+    assert "jane" not in shown
+    assert "1 unknown key(s); known: segment, mode" in shown
+    assert '"line": 1' in shown
+
+
+def test_hostile_names_reach_no_terminal_raw(acme: Home) -> None:
+    """ESC/OSC sequences and right-to-left overrides in a refused file's name are shown
+    escaped by `serve`, `status` and the log (issue 9, item 11)."""
+    for name in ("\x1b]0;pwned\x07.csv", "rtl\u202egpj.csv", "bell\x07\x1b[2J.csv"):
+        (acme.inbox / "acme" / name).write_text("email\na@b.com\n")
+    env = {"TESSERA_HOME": str(acme.root), "TESSERA_INBOX__STABLE_SECONDS": "0"}
+    served = CliRunner().invoke(main, ["serve", "--once"], env=env)
+    status = CliRunner().invoke(main, ["status"], env=env)
+    as_json = CliRunner().invoke(main, ["status", "--json"], env=env)
+    shown = served.output + status.output + as_json.output + (acme.logs / "serve.log").read_text()
+    for raw in ("\x1b", "\x07", "\u202e"):
+        assert raw not in shown
+    assert "\\u202e" in json.loads(as_json.output)["quarantined"][-1]["file"] + as_json.output
