@@ -5,6 +5,7 @@ never taken from argv and never shown whole (`mask_token`)."""
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 
 from distributor.errors import AuthError, DestinationError, RuleError
@@ -27,11 +28,29 @@ class Credentials:
             raise RuleError("give exactly one of --token-env VAR or --auth-code CODE")
 
 
+VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+
+
+def secret_shaped(text: str) -> bool:
+    """Looks like a token rather than a variable name: long hex, or long with no `_`."""
+    return bool(re.fullmatch(r"[0-9A-Fa-f]{16,}", text)) or (len(text) >= 24 and "_" not in text)
+
+
+def _shown(variable: str) -> str:
+    """How to name a --token-env value in a message without echoing a pasted token."""
+    if VARIABLE.fullmatch(variable) and not secret_shaped(variable):
+        return f"environment variable {variable}"
+    return (
+        "the --token-env value (not shown: it is not a variable name, or looks like a token;"
+        " give the NAME of an environment variable that holds the token)"
+    )
+
+
 async def obtain_token(ws: Workspace, credentials: Credentials) -> str:
     if credentials.token_env is not None:
         token = os.environ.get(credentials.token_env, "").strip()
         if not token:
-            raise RuleError(f"environment variable {credentials.token_env} is empty or unset")
+            raise RuleError(f"{_shown(credentials.token_env)} is empty or unset")
         return token
     app_id = ws.settings.tiktok.app_id
     secret = ws.settings.secret("tiktok__app_secret")

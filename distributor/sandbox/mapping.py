@@ -28,8 +28,10 @@ def _all_hex(values: list[str], length: int) -> bool:
     """Every value exactly `length` lowercase hex characters (checked on the joined text,
     at C speed: a newline or any other character inside a value fails the match)."""
     joined = "".join(values)
-    return len(joined) == length * len(values) and all(len(v) == length for v in values) and bool(
-        HEX.fullmatch(joined)
+    return (
+        len(joined) == length * len(values)
+        and all(len(v) == length for v in values)
+        and bool(HEX.fullmatch(joined))
     )
 
 

@@ -79,3 +79,20 @@ def test_revoked_token_fails_check_then_remove(home: Path, sandbox: InProcessSan
     assert "FAILED" in check.output
     assert cli(home, sandbox, "accounts", "remove", "acme").exit_code == 0
     assert "acme" not in cli(home, sandbox, "accounts", "list").output
+
+
+def test_a_token_pasted_as_the_variable_name_is_never_echoed(
+    home: Path, sandbox: InProcessSandbox
+) -> None:
+    """`--token-env <the token itself>` said "environment variable <token> is empty"
+    (issue 9, item 12)."""
+    wire(home, sandbox)
+    token = sandbox.token("admin")
+    args = ["accounts", "add", "tiktok", "--advertiser-id", sandbox.advertiser(), "--name", "a"]
+    for pasted in (token, token.upper(), "x" * 30, "bad name!"):
+        result = cli(home, sandbox, *args, "--token-env", pasted, env={})
+        assert result.exit_code == 1
+        assert pasted not in result.output
+        assert "NAME of an environment variable" in result.output
+    unset = cli(home, sandbox, *args, "--token-env", "TT_MISSING", env={})
+    assert "environment variable TT_MISSING is empty or unset" in unset.output
