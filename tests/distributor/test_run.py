@@ -238,3 +238,24 @@ def test_retry_window_spans_restarts(home: Path, fast_sandbox: InProcessSandbox)
     final = ws.sync("fans", members(range(1_000, 3_000)))
     assert final.errored == 0
     assert sb.members(first.audience_id or "") == expected(members(range(1_000, 3_000)))
+
+
+def test_every_distributor_file_is_private_whatever_the_umask(
+    home: Path, fast_sandbox: InProcessSandbox
+) -> None:
+    """The ledger, its WAL, the held snapshots and the plans are 0600 in 0700 folders even
+    under a permissive umask (issue 9, item 9)."""
+    old = os.umask(0o022)
+    try:
+        wire(home, fast_sandbox)
+        add_account(home, fast_sandbox)
+        _run(home, fast_sandbox, "fans", members(range(500)))
+    finally:
+        os.umask(old)
+    state = home / "state"
+    found = sorted(state.rglob("*"))
+    assert any(p.name.startswith("distributor.db") for p in found)
+    assert any(p.parent.name == "held" for p in found)
+    for path in [state, *found]:
+        mode = path.stat().st_mode & 0o777
+        assert mode == (0o700 if path.is_dir() else 0o600), (path, oct(mode))
