@@ -57,6 +57,8 @@ class DistributorSettings:
     retry_window_hours: float = field(metadata=_at_least(0))
     backoff_initial_seconds: float = field(metadata=_at_least(0))
     backoff_max_seconds: float = field(metadata=_at_least(0))
+    throttle_initial_seconds: float = field(metadata=_at_least(0))
+    throttle_max_seconds: float = field(metadata=_at_least(0))
     request_timeout_seconds: float = field(metadata=_at_least(0.001))
 
     @property

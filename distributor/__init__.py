@@ -13,6 +13,7 @@ from distributor.errors import (
     DistributorError,
     RuleError,
     RunStopped,
+    Throttled,
     TransientError,
 )
 from distributor.metrics import RunReport
@@ -28,6 +29,7 @@ __all__ = [
     "RuleError",
     "RunReport",
     "RunStopped",
+    "Throttled",
     "TransientError",
     "Workspace",
 ]

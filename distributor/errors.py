@@ -7,7 +7,9 @@ DistributorError        base of every error the distributor raises on purpose
   DestinationError      a platform call failed (`code`: the platform's or the HTTP status)
     AuthError           the token is invalid, revoked or lacks the role: stop the account
       RunStopped        ... in the middle of a run (`report`: the partial metrics)
-    TransientError      throttled, 5xx, timed out, dropped: retried (`retry_after`)
+    TransientError      5xx, timed out, dropped: retried (`retry_after`)
+      Throttled         over the rate limit (TikTok 40100, HTTP 429): retried on the
+                        scale of the limit's windows (1 s and 60 s), not of outages
     BadRequest          the platform refused the request's content (TikTok 40002)
 
 Destinations translate their platform's envelope into these at the boundary, so the
@@ -58,6 +60,10 @@ class TransientError(DestinationError):
     def __init__(self, message: str, code: int | None = None, retry_after: float = 0.0) -> None:
         super().__init__(message, code)
         self.retry_after = retry_after
+
+
+class Throttled(TransientError):
+    """Over the platform's rate limit: retry on the scale of the limit's window."""
 
 
 class BadRequest(DestinationError):

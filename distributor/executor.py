@@ -112,7 +112,7 @@ class Executor:
                 )
             except TransientError as exc:
                 attempt += 1
-                delay = self.backoff.delay(attempt, self.rng, exc.retry_after)
+                delay = self.backoff.delay_for(exc, attempt, self.rng)
                 if time.monotonic() + delay > deadline:
                     self._give_up(job, batch, batch_id, f"retry window closed: {exc}")
                     return []

@@ -26,6 +26,8 @@ def wire(home: Path, sandbox: SandboxHandle, **distributor: float | int) -> None
         "[distributor]",
         "backoff_initial_seconds = 0.05",
         "backoff_max_seconds = 0.5",
+        "throttle_initial_seconds = 0.05",
+        "throttle_max_seconds = 0.5",
         *[f"{k} = {v}" for k, v in distributor.items()],
     ]
     (home / "config.toml").write_text("\n".join(lines) + "\n")

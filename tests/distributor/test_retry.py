@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from distributor.errors import AuthError, BadRequest, DestinationError, TransientError
+from distributor.errors import AuthError, BadRequest, DestinationError, Throttled, TransientError
 from distributor.retry import Backoff, retrying
 
 seeds = st.integers(0, 2**32 - 1)
@@ -249,3 +249,18 @@ def test_retrying_survives_more_than_a_thousand_attempts() -> None:
     call = Script(transient(1100))
     assert asyncio.run(retrying(call, backoff, random.Random(9))) == "done"
     assert len(call.started) == 1101
+
+
+def test_throttling_backs_off_on_the_limits_windows_not_an_outages() -> None:
+    """A 40100 at defaults waited like a 5xx, up to 300 s (a burst of throttling cost
+    ~48 minutes); now it waits 1 s, then doubles to at most a minute (issue 9, item 15)."""
+    backoff = Backoff()  # the defaults: 1 s initial, 300 s maximum
+    rng = random.Random(3)
+    throttled = [backoff.delay_for(Throttled("40100"), n, rng) for n in range(1, 30)]
+    outage = [backoff.delay_for(TransientError("503"), n, rng) for n in range(1, 30)]
+    assert all(0.5 <= d <= 60.0 for d in throttled)
+    assert throttled[0] <= 1.0
+    assert max(outage) > 150.0
+    # a burst of 12 throttled answers for one batch costs minutes, not a quarter hour
+    assert sum(throttled[:12]) < 6 * 60
+    assert sum(outage[:12]) > 10 * 60

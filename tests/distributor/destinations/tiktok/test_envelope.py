@@ -14,7 +14,7 @@ import orjson
 import pytest
 
 from distributor.destinations.tiktok.envelope import MESSAGE_CHARS, parse, unwrap
-from distributor.errors import AuthError, BadRequest, DestinationError, TransientError
+from distributor.errors import AuthError, BadRequest, DestinationError, Throttled, TransientError
 
 ENDPOINT = "segment/mapping/"
 REQUEST_ID = "202308032127455B021E952"  # Segment's fixture (research §1.2)
@@ -63,7 +63,7 @@ CASES = [
     pytest.param(
         200,
         envelope(40100, "Too many requests. Please retry in some time."),
-        Raises(TransientError, 40100),
+        Raises(Throttled, 40100),
         id="40100-rate-limit",
     ),
     pytest.param(200, envelope(50000, "Internal error"), Raises(TransientError, 50000), id="50000"),
@@ -87,11 +87,11 @@ CASES = [
         Raises(TransientError, 503),
         id="http-503-envelope",
     ),
-    pytest.param(429, None, Raises(TransientError, 429), id="http-429-no-body"),
+    pytest.param(429, None, Raises(Throttled, 429), id="http-429-no-body"),
     pytest.param(
         429,
         envelope(40100, "Too many requests. Please retry in some time."),
-        Raises(TransientError, 429),
+        Raises(Throttled, 429),
         id="http-429-envelope",
     ),
     # The token or the role: stop the account.
@@ -197,7 +197,7 @@ def test_unwrap(status: int, body: Any, outcome: Outcome) -> None:
 @pytest.mark.parametrize(
     ("code", "error"),
     [
-        (40100, TransientError),
+        (40100, Throttled),
         (50000, TransientError),
         (40105, AuthError),
         (40002, BadRequest),
