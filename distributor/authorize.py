@@ -8,11 +8,12 @@ import os
 import re
 from dataclasses import dataclass
 
+from distributor.destinations.base import ROLE_MANAGER, ROLE_UNVERIFIED
 from distributor.errors import AuthError, DestinationError, RuleError
 from distributor.rules import check_account_name, check_advertiser_id, mask_token
 from distributor.workspace import Workspace
 
-NEEDED_ROLE = "Admin or Operator"
+NEEDED_ROLE = ROLE_MANAGER
 SECRET_ENV = "TESSERA_TIKTOK__APP_SECRET"  # noqa: S105 (a variable name)
 
 
@@ -105,7 +106,12 @@ async def add_account(
         accounts.update_token(name, token, role)
         verb = "re-authorized"
     masked = mask_token(token)
-    return f"{verb} account {name}: advertiser {advertiser_id}, role {role}, token {masked}"
+    shown = (
+        f"{role} (the first distribution confirms {NEEDED_ROLE})"
+        if role == ROLE_UNVERIFIED
+        else role
+    )
+    return f"{verb} account {name}: advertiser {advertiser_id}, role {shown}, token {masked}"
 
 
 def remove_account(ws: Workspace, name: str) -> None:
@@ -130,6 +136,8 @@ async def check_accounts(ws: Workspace, name: str | None) -> list[tuple[str, boo
         except RuleError as exc:
             results.append((f"{account.name}: FAILED: {exc}", False))
             continue
+        if account.role == ROLE_MANAGER:
+            role = ROLE_MANAGER  # a probe cannot confirm what use already has
         ws.ledger.accounts.touch(account.name, role)
         results.append((f"{account.name}: ok ({role})", True))
     return results

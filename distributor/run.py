@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from distributor.destinations.base import Destination
+from distributor.destinations.base import ROLE_MANAGER, Destination
 from distributor.errors import AuthError, DistributorError, RunStopped
 from distributor.executor import ExecResult, Executor, Progress
 from distributor.ledger import Account, Distribution
@@ -113,6 +113,8 @@ class DistributionRun:
         outcome = await executor.run(self.plan, dist.audience_id, run_id, self.progress)
         message = self._stopped(outcome)
         runs.finish(run_id, "stopped" if outcome.stopped else "done", message)
+        if outcome.acked_rows:
+            self._role_confirmed()
         self.dist = self.ledger.fold(dist, run_id)
         cover = 0 if outcome.stopped else await self._cover(destination, dist.audience_id)
         report = self._report("stopped" if outcome.stopped else "done", outcome, run_id, cover)
@@ -137,7 +139,13 @@ class DistributionRun:
         self.ledger.distributions.set_audience(
             dist_id, await destination.create_audience(self.name)
         )
+        self._role_confirmed()
         return self._reload()
+
+    def _role_confirmed(self) -> None:
+        """The platform let this token create or upload: it may manage audiences."""
+        if self.account.role != ROLE_MANAGER:
+            self.ledger.accounts.touch(self.account.name, ROLE_MANAGER)
 
     def _record_distribution(self) -> int:
         return self.ledger.distributions.create(self.segment, self.account.id, self.name)

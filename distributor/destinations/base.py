@@ -12,6 +12,10 @@ import polars as pl
 
 Action = Literal["add", "delete"]
 
+# Role labels a destination's check_access returns.
+ROLE_MANAGER = "Admin or Operator"  # may manage audiences: confirmed by a create or upload
+ROLE_UNVERIFIED = "unverified"  # not refused by the probe, not yet confirmed by use
+
 # The identifier columns of a plan: destination-neutral SHA-256 match keys (a destination
 # names them its own way on the wire, e.g. TikTok's EMAIL_SHA256).
 ID_COLUMNS: tuple[str, ...] = ("email_sha256", "phone_sha256", "idfa_sha256", "aaid_sha256")

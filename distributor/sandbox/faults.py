@@ -1,6 +1,7 @@
 """Faults the emulator can inject, for tests and benchmarks (POST /_sandbox/faults): added
 latency, 5xx answers, bursts of 40100 throttling, dropped connections (before or after
-the request is applied, with equal odds), and ids that make a mapping request fail 40002."""
+the request is applied, with equal odds), ids that make a mapping request fail 40002, and
+parameters checked before permission."""
 
 from __future__ import annotations
 
@@ -17,6 +18,10 @@ class Faults:
     # Ids whose presence makes a mapping request fail with 40002, as TikTok does for a
     # batch it finds malformed: lets tests check that bad rows are isolated.
     poison_ids: list[str] = field(default_factory=list)
+    # Check a mapping's parameters before the token's permission (TikTok's order is not
+    # documented; some report 40002 for permission problems): a client must not read a
+    # 40002 to an empty probe as proof of the Admin or Operator role.
+    params_first: bool = False
 
     def update(self, data: dict[str, Any]) -> None:
         if not data:
@@ -29,3 +34,5 @@ class Faults:
                 setattr(self, name, float(data[name]))
         if "throttle_burst" in data:
             self.throttle_burst = int(data["throttle_burst"])
+        if "params_first" in data:
+            self.params_first = bool(data["params_first"])

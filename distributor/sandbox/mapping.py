@@ -123,6 +123,8 @@ async def segment_mapping(box: Sandbox, request: Request) -> Result:
     ids = body.get("advertiser_ids")
     if not isinstance(ids, list) or len(ids) != 1:
         raise ApiError(40002, "Parameter error: advertiser_ids must hold one advertiser ID")
+    if box.faults.params_first:
+        _check_batch(body.get("id_schema"), body.get("batch_data"))
     advertiser = advertiser_of(roles, ids[0], manage=True)
     action = body.get("action")
     if action not in ("add", "delete"):

@@ -6,9 +6,9 @@ from __future__ import annotations
 import httpx
 
 from config import Settings
-from distributor.destinations.base import Capabilities
+from distributor.destinations.base import ROLE_MANAGER, ROLE_UNVERIFIED, Capabilities
 from distributor.destinations.ratelimit import SlidingWindows
-from distributor.destinations.tiktok.client import ROLE_MANAGER, TikTokApi, TikTokDestination
+from distributor.destinations.tiktok.client import TikTokApi, TikTokDestination
 
 MAX_BATCH = 10_000  # TikTok's cap on users per mapping request
 
@@ -50,4 +50,12 @@ def connect(
     return TikTokDestination(api(settings, limiter, transport), advertiser_id, token, caps)
 
 
-__all__ = ["ROLE_MANAGER", "TikTokApi", "TikTokDestination", "api", "capabilities", "connect"]
+__all__ = [
+    "ROLE_MANAGER",
+    "ROLE_UNVERIFIED",
+    "TikTokApi",
+    "TikTokDestination",
+    "api",
+    "capabilities",
+    "connect",
+]

@@ -14,14 +14,17 @@ import httpx
 import orjson
 import polars as pl
 
-from distributor.destinations.base import Action, AudienceInfo, Capabilities
+from distributor.destinations.base import (
+    ROLE_UNVERIFIED,
+    Action,
+    AudienceInfo,
+    Capabilities,
+)
 from distributor.destinations.http import http_client
 from distributor.destinations.ratelimit import SlidingWindows
 from distributor.destinations.tiktok import api_version as ep
 from distributor.destinations.tiktok import envelope, payloads
 from distributor.errors import BadRequest, DestinationError, TransientError
-
-ROLE_MANAGER = "Admin or Operator"
 
 
 class TikTokApi:
@@ -103,13 +106,16 @@ class TikTokDestination:
         return await self.api.call(method, endpoint, token=self._token, **kwargs)
 
     async def check_access(self) -> str:
-        """user/info validates the token. TikTok reports no role per advertiser (the
-        emulator neither), so the right to manage audiences is probed (payloads)."""
+        """user/info validates the token. TikTok reports no role per advertiser, so an
+        empty mapping probes the right to manage audiences: 40001 (AuthError) proves it is
+        missing; the 40002 that answers the empty batch proves nothing if TikTok checked
+        the parameters first, so the role stays ROLE_UNVERIFIED until a first create or
+        upload succeeds."""
         await self._call("GET", ep.USER_INFO)
         try:
             await self._call("POST", ep.MAPPING, body=payloads.permission_probe(self.advertiser_id))
         except BadRequest:
-            return ROLE_MANAGER
+            return ROLE_UNVERIFIED
         raise DestinationError(f"{ep.MAPPING}: an empty permission probe was accepted")
 
     async def create_audience(self, name: str) -> str:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from distributor.errors import AuthError
 from distributor.sandbox.handle import InProcessSandbox
-from tests.distributor.helpers import accounts_add, add_account, cli, wire
+from tests.distributor.helpers import accounts_add, add_account, cli, members, wire, workspace
 
 
 def test_add_with_token_env_lists_masked_and_encrypted(
@@ -96,3 +99,30 @@ def test_a_token_pasted_as_the_variable_name_is_never_echoed(
         assert "NAME of an environment variable" in result.output
     unset = cli(home, sandbox, *args, "--token-env", "TT_MISSING", env={})
     assert "environment variable TT_MISSING is empty or unset" in unset.output
+
+
+def test_a_role_the_probe_cannot_prove_is_not_saved_as_admin(
+    home: Path, sandbox: InProcessSandbox
+) -> None:
+    """If the platform checks parameters before permission, an Analyst's empty probe gets
+    40002 like an Admin's: the role is saved `unverified`, and the first distribution
+    confirms it or stops with what to do (issue 9, item 16)."""
+    wire(home, sandbox)
+    sandbox.faults(params_first=True)
+    analyst = accounts_add(
+        home, sandbox, sandbox.advertiser(), "ro", token=sandbox.token("analyst")
+    )
+    assert analyst.exit_code == 0, analyst.output
+    assert "role unverified" in analyst.output
+    admin = accounts_add(
+        home, sandbox, sandbox.advertiser(1), "rw", token=sandbox.token("admin", 1)
+    )
+    assert admin.exit_code == 0, admin.output
+    listing = cli(home, sandbox, "accounts", "list").output
+    assert "Admin or Operator" not in listing
+    with workspace(home, sandbox) as ws:
+        with pytest.raises(AuthError, match="re-authorize"):
+            ws.distribute("fans", members(range(50)), "ro")
+        ws.distribute("fans eu", members(range(50)), "rw")
+        roles = {a.name: a.role for a in ws.ledger.accounts.all()}
+    assert roles == {"ro": "unverified", "rw": "Admin or Operator"}
