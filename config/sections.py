@@ -88,9 +88,11 @@ class SandboxSettings:
 
 @dataclass(frozen=True)
 class PartnerSettings:
-    """`[partners.NAME]` in config.toml: a partner's own region and header aliases."""
+    """`[partners.NAME]` in config.toml: a partner's own region, header aliases, and the
+    type of the MAIDs it sends under an untyped header (`maid`, `device_id`, ...)."""
 
     region: str | None = None
+    maid_type: str | None = None  # "idfa" | "gaid"; None: sent as both
     aliases: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
 
@@ -150,9 +152,13 @@ def partner_settings(name: str, table: Any) -> PartnerSettings:
     where = f"[partners.{name}]"
     if not isinstance(table, Mapping):
         raise SettingsError(f"{where} must be a table")
-    unknown = sorted(set(table) - {"region", "aliases"})
+    unknown = sorted(set(table) - {"region", "aliases", "maid_type"})
     if unknown:
-        raise SettingsError(f"{where}: unknown setting {unknown[0]} (known: region, aliases)")
+        known = "region, aliases, maid_type"
+        raise SettingsError(f"{where}: unknown setting {unknown[0]} (known: {known})")
+    maid_type = table.get("maid_type")
+    if maid_type not in (None, "idfa", "gaid"):
+        raise SettingsError(f'{where}: maid_type must be "idfa" or "gaid"')
     region = table.get("region")
     if region is not None and not isinstance(region, str):
         raise SettingsError(f"{where}: region expects text")
@@ -161,4 +167,6 @@ def partner_settings(name: str, table: Any) -> PartnerSettings:
         isinstance(k, str) and isinstance(v, str) for k, v in aliases.items()
     ):
         raise SettingsError(f'{where}: aliases expects a table such as {{ "courriel" = "email" }}')
-    return PartnerSettings(region=region, aliases=MappingProxyType(dict(aliases)))
+    return PartnerSettings(
+        region=region, aliases=MappingProxyType(dict(aliases)), maid_type=maid_type
+    )

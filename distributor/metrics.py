@@ -4,7 +4,7 @@ what the destination holds, and the identifiers the run gave up on."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import polars as pl
@@ -41,9 +41,22 @@ class RunReport:
     batches: int
     requests: int = 0
     message: str | None = None
+    # Identifiers by type (plan column) the platform acknowledged adding and deleting in
+    # this run (a dry run: the ones it would send).
+    ids_added: dict[str, int] = field(default_factory=dict)
+    ids_deleted: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def ids_by_type(plan: Plan, action: str, acked: pl.Series | None = None) -> dict[str, int]:
+    """Identifiers per type in the plan's rows of `action` (only `acked` rows if given)."""
+    rows = plan.rows if acked is None else plan.rows.filter(acked)
+    if rows.is_empty():
+        return {}
+    counts = rows.filter(pl.col("action") == action).select(pl.col(c).count() for c in ID_COLUMNS)
+    return {c: n for c, n in counts.row(0, named=True).items() if n}
 
 
 def errored_ids(plan: Plan, ranges: list[tuple[int, int]]) -> pl.DataFrame:

@@ -79,17 +79,18 @@ def _sha256(column: str) -> pl.Expr:
 
 def current_from_members(members: pl.DataFrame) -> pl.DataFrame:
     """Segment members (email_sha256, phone_sha256, maid_sha256 + maid_type) as plan
-    columns: a MAID becomes IDFA_SHA256 or AAID_SHA256 by its type."""
+    columns: a MAID becomes IDFA_SHA256 or AAID_SHA256 by its type, and one of no known
+    type (an untyped `maid` column) both, since either platform's device may hold it."""
     maid = _sha256("maid_sha256")
     kind = pl.col("maid_type").str.to_lowercase()
+    untyped = kind.is_null()
     return members.select(
         pl.col(KEY).cast(pl.Binary),
         _sha256("email_sha256").alias("email_sha256"),
         _sha256("phone_sha256").alias("phone_sha256"),
-        pl.when(kind == "idfa").then(maid).otherwise(None).cast(pl.Utf8).alias("idfa_sha256"),
-        pl.when(kind.is_in(["gaid", "aaid"]))
+        pl.when((kind == "idfa") | untyped).then(maid).cast(pl.Utf8).alias("idfa_sha256"),
+        pl.when(kind.is_in(["gaid", "aaid"]) | untyped)
         .then(maid)
-        .otherwise(None)
         .cast(pl.Utf8)
         .alias("aaid_sha256"),
     )

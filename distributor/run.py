@@ -25,7 +25,8 @@ from distributor.destinations.base import ROLE_MANAGER, Destination
 from distributor.errors import AuthError, DistributorError, RunStopped
 from distributor.executor import ExecResult, Executor, Progress
 from distributor.ledger import Account, Distribution
-from distributor.metrics import RunReport, count, errored_ids
+from distributor.ledger.held import row_states
+from distributor.metrics import RunReport, count, errored_ids, ids_by_type
 from distributor.plan import Plan, plan_long, to_long
 from distributor.retry import Backoff, retrying
 from distributor.rules import (
@@ -65,6 +66,7 @@ class DistributionRun:
         self.dist: Distribution | None = None
         self.name = ""
         self.plan = Plan(rows=pl.DataFrame(), batches=())
+        self.acked: pl.Series | None = None  # per plan row, once executed
 
     async def execute(self) -> RunReport:
         self._check_one_account()
@@ -115,6 +117,7 @@ class DistributionRun:
         runs.finish(run_id, "stopped" if outcome.stopped else "done", message)
         if outcome.acked_rows:
             self._role_confirmed()
+        self.acked = pl.Series(row_states(self.plan.rows.height, runs.leaves(run_id)) == "acked")
         self.dist = self.ledger.fold(dist, run_id)
         cover = 0 if outcome.stopped else await self._cover(destination, dist.audience_id)
         report = self._report("stopped" if outcome.stopped else "done", outcome, run_id, cover)
@@ -194,4 +197,6 @@ class DistributionRun:
             batches=len(self.plan.batches),
             requests=outcome.requests,
             message=self._stopped(outcome),
+            ids_added=ids_by_type(self.plan, "add", self.acked),
+            ids_deleted=ids_by_type(self.plan, "delete", self.acked),
         )

@@ -48,6 +48,7 @@ def prepare_stage(raw: pl.DataFrame, job: Job, first_row: int) -> pl.DataFrame:
         region=opts.region,
         profile=opts.profile,
         nodes=job.identity.nodes,
+        maid_type=opts.maid_type,
     )
     return prepared.hstack(raw.select(segment_and_action(job.columns)))
 

@@ -24,6 +24,7 @@ class ResolveOptions:
     profile: str = "tiktok"
     chunk_rows: int = 400_000
     aliases: Mapping[str, str] = field(default_factory=dict)
+    maid_type: str | None = None  # the type of untyped MAIDs ("idfa" | "gaid"), if known
     limits: ReadLimits = field(default_factory=ReadLimits)
     tmpdir: Path | None = None
 
@@ -45,6 +46,7 @@ class ResolveOptions:
             profile=profile or settings.resolver.profile,
             chunk_rows=settings.resolver.chunk_rows,
             aliases=dict(partner.aliases),
+            maid_type=partner.maid_type,
             # The inbox's size limit is checked when a partner's file is claimed (ingest);
             # the gzip limits guard every read.
             limits=ReadLimits(

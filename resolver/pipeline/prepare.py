@@ -36,16 +36,18 @@ def prepare(
     region: str,
     profile: str = "tiktok",
     nodes: NodeMode = "all",
+    maid_type: str | None = None,
 ) -> pl.DataFrame:
     """The rows of `df`, in order, as `kinds.PREPARED_COLUMNS` (node columns null unless
     `nodes="all"`), plus `person_node` and `person_family` when `nodes="chosen"`.
-    `columns` maps input kinds to source column names."""
+    `columns` maps input kinds to source column names; `maid_type` is the type of MAIDs
+    under an untyped header (null, the default, when the partner did not say)."""
     spec = get_profile(profile)
     region = check_region(region)
     work = df.select([pl.col(name).cast(pl.String).alias(kind) for kind, name in columns.items()])
     if k.PHONE in columns:
         work = work.with_columns(phone_e164(work.get_column(k.PHONE), region).alias("_phone_c"))
-    lazy = _staged(work, columns, spec, nodes)
+    lazy = _staged(work, columns, spec, nodes, maid_type)
     if nodes != "chosen":
         return lazy.select(k.PREPARED_COLUMNS).collect()
     person_node = pl.coalesce(
@@ -62,7 +64,11 @@ def prepare(
 
 
 def _staged(
-    work: pl.DataFrame, columns: Mapping[str, str], spec: Profile, nodes: NodeMode
+    work: pl.DataFrame,
+    columns: Mapping[str, str],
+    spec: Profile,
+    nodes: NodeMode,
+    maid_type: str | None,
 ) -> pl.LazyFrame:
     """The lazy passes: canonical values, forms, the chosen family, hashes, combination."""
     maids = [kind for kind in k.MAID_KINDS if kind in columns]
@@ -72,7 +78,9 @@ def _staged(
         work.lazy()
         .with_columns(_first_stage(columns, maids))
         .with_columns(
-            *_email_stage(columns, spec), *_phone_stage(columns, spec), *_maid_stage(maids)
+            *_email_stage(columns, spec),
+            *_phone_stage(columns, spec),
+            *_maid_stage(maids, maid_type),
         )
         .with_columns(_forms_stage(maids, spec))
         .with_columns(chosen_family(_usable(columns, maids)).alias("_chosen"))
@@ -161,8 +169,9 @@ def _phone_stage(columns: Mapping[str, str], spec: Profile) -> list[pl.Expr]:
     return out
 
 
-def _maid_stage(present: list[str]) -> list[pl.Expr]:
-    """The first usable MAID column in MAID_KINDS order wins; the all-zero MAID is noted."""
+def _maid_stage(present: list[str], untyped: str | None) -> list[pl.Expr]:
+    """The first usable MAID column in MAID_KINDS order wins; the all-zero MAID is noted.
+    A MAID from an untyped column gets the type `untyped` (null when unknown)."""
     if not present:
         return []
     canon = {kind: pl.col(f"_maid_{kind}") for kind in present}
@@ -172,7 +181,7 @@ def _maid_stage(present: list[str]) -> list[pl.Expr]:
     value: pl.Expr = _null()
     mtype: pl.Expr = _null()
     for kind in reversed(present):
-        label = _null() if kind == k.MAID else pl.lit(kind)
+        label = pl.lit(untyped if kind == k.MAID else kind, dtype=pl.String)
         value = pl.when(usable[kind]).then(canon[kind]).otherwise(value)
         mtype = pl.when(usable[kind]).then(label).otherwise(mtype)
     any_zero = pl.any_horizontal(

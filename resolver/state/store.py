@@ -139,7 +139,9 @@ class Store:
             return pl.DataFrame(schema=KEYS_SCHEMA)
         stacked = pl.concat(frames).sort("_order", maintain_order=True)
         latest = stacked.group_by("person_key", maintain_order=True).agg(
-            pl.col(c).drop_nulls().last() for c in [*MATCH_COLUMNS, "maid_type"]
+            *(pl.col(c).drop_nulls().last() for c in MATCH_COLUMNS),
+            # the type of that same MAID, not of an older one
+            pl.col("maid_type").filter(pl.col("maid_sha256").is_not_null()).last(),
         )
         return latest.with_columns(pl.col(c).bin.encode("hex") for c in MATCH_COLUMNS)
 

@@ -106,8 +106,10 @@ def test_members_map_maids_by_type() -> None:
         }
     )
     current = current_from_members(members)
-    assert current["idfa_sha256"].to_list() == [IDS[1], None, None]
-    assert current["aaid_sha256"].to_list() == [None, IDS[2], None]
+    # A MAID of no known type (an untyped `maid` column) goes as both: it used to be
+    # dropped, counted valid but never sent (issue 9, item 1).
+    assert current["idfa_sha256"].to_list() == [IDS[1], None, IDS[3]]
+    assert current["aaid_sha256"].to_list() == [None, IDS[2], IDS[3]]
     assert current.columns == ["person_key", *ID_COLUMNS]
 
 

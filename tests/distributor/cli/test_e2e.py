@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import uuid
 from pathlib import Path
 
 import pytest
@@ -153,3 +154,43 @@ def test_long_segment_names_fit_and_survive_a_truncating_platform(
         again = cli(home, sb, "sync", long_name, "--json")
         assert again.exit_code == 0, again.output
         assert len(sb.audiences(sb.advertiser())) == 1
+
+
+def maid_rows(count: int) -> list[dict[str, str]]:
+    """Half the people with an email and an untyped MAID, half with the MAID alone."""
+    return [
+        {
+            "email": f"m{n}@example.com" if n % 2 else "",
+            "maid": str(uuid.UUID(int=n + 1)),
+            "segments": "devices",
+        }
+        for n in range(count)
+    ]
+
+
+def test_maids_under_an_untyped_header_reach_tiktok(
+    wired: Path, fast_sandbox: InProcessSandbox
+) -> None:
+    """MAIDs under `maid` were counted valid and the people shown synced, yet none was
+    sent: they go as both IDFA and AAID unless the partner says which (issue 9, item 1)."""
+    drop(Home.open(wired), "acme", "m.csv", csv_text(maid_rows(40)))
+    serve_once(wired)
+    result = cli(wired, fast_sandbox, "distribute", "devices", "--account", "first", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)[0]
+    assert report["ids_added"] == {"email_sha256": 20, "idfa_sha256": 40, "aaid_sha256": 40}
+    assert report["synced"] == report["entered"] == 40
+    held = audience_keys(fast_sandbox, report["audience_id"])
+    assert len(held["IDFA_SHA256"]) == len(held["AAID_SHA256"]) == 40
+    # A partner who says its MAIDs are Android ad IDs gets them sent as AAID only.
+    config = (wired / "config.toml").read_text() + '[partners.acme]\nmaid_type = "gaid"\n'
+    (wired / "config.toml").write_text(config)
+    drop(
+        Home.open(wired),
+        "acme",
+        "m2.csv",
+        csv_text([{**r, "segments": "android"} for r in maid_rows(10)]),
+    )
+    serve_once(wired)
+    second = cli(wired, fast_sandbox, "distribute", "android", "--account", "first", "--json")
+    assert json.loads(second.output)[0]["ids_added"] == {"email_sha256": 5, "aaid_sha256": 10}
