@@ -25,7 +25,7 @@ from resolver.inbox.retention import keep_raw
 from resolver.inbox.watch import inode_refusal
 from resolver.keys import KeyRing
 from resolver.partners import partner_settings
-from resolver.pipeline.derive import OUTPUT_COLUMNS
+from resolver.pipeline.derive import CHUNK_SCHEMA, OUTPUT_COLUMNS
 from resolver.pipeline.job import ResolveOptions
 from resolver.pipeline.read import ReadLimits, content_blocks, open_regular
 from resolver.pipeline.report import Progress
@@ -143,8 +143,10 @@ class Ingest:
         resolution.report.file = rec.name
         fmt = self.home.settings.inbox.output_format
         sealer, label = self.sealer(rec.partner), f"{rec.partner}/{rec.id}"
-        staging = self.store.staging(rec.id)
-        with resolution, chunk_writer(out / f"{rec.name}.resolved.{fmt}", fmt) as writer:
+        staging = private_dir(self.store.staging(rec.id))  # a header-only file has no parts
+        output = out / f"{rec.name}.resolved.{fmt}"
+        empty = {c: CHUNK_SCHEMA[c] for c in OUTPUT_COLUMNS}
+        with resolution, chunk_writer(output, fmt, empty) as writer:
             for n, chunk in enumerate(resolution.chunks(progress)):
                 if self.stop_requested:
                     raise Abandoned(rec.name)

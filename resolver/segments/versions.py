@@ -77,7 +77,10 @@ def data_changes(
 ) -> list[Change]:
     claims = _memberships(store, partner, file_id, sidecar)
     changes: list[Change] = []
-    for (name,), rows in sorted(claims.group_by("segment"), key=lambda item: str(item[0][0])):
+    groups = dict(claims.group_by("segment"))
+    if sidecar.segment is not None and not groups:  # a header-only file naming its segment
+        groups[(sidecar.segment,)] = claims
+    for (name,), rows in sorted(groups.items(), key=lambda item: str(item[0][0])):
         name = check_name(str(name))
         segment = control.segment(normalize_name(name))
         if segment is not None and segment.partner != partner:

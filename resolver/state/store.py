@@ -112,7 +112,12 @@ class Store:
         """(person_key, segment, action) of a committed file, one row per membership."""
         parts = sorted(self.ingest(partner, file_id).glob("members-*.parquet"))
         if not parts:
-            return pl.LazyFrame(schema={"person_key": pl.Binary(), "segments": pl.List(pl.String)})
+            schema = {
+                "person_key": pl.Binary(),
+                "segments": pl.List(pl.String),
+                "action": pl.String(),
+            }
+            return pl.LazyFrame(schema=schema)
         return pl.scan_parquet(parts)
 
     def members(self, name: str | None) -> pl.Series:

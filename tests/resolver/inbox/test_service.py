@@ -302,3 +302,23 @@ def test_hostile_names_reach_no_terminal_raw(acme: Home) -> None:
     for raw in ("\x1b", "\x07", "\u202e"):
         assert raw not in shown
     assert "\\u202e" in json.loads(as_json.output)["quarantined"][-1]["file"] + as_json.output
+
+
+def test_header_only_files_are_valid(acme: Home) -> None:
+    """A header-only file was quarantined as internal_error (issue 9, item 2): an empty
+    opt-out changes nothing, and an empty full refresh of a named segment empties it."""
+    drop(acme, "acme", "base.csv", csv_text(people(0, 30, "sports")))
+    assert run_once(acme) == {"purged": 1}
+    drop(acme, "acme", "optout/none.csv", "email\n")
+    drop(acme, "acme", "nothing.csv", "email,phone,segments\n")
+    assert run_once(acme) == {"purged": 2}
+    with Segments(acme) as segments:
+        assert [v.members for v in segments.versions("sports")] == [30]
+    (acme.inbox / "acme" / "empty.csv.toml").write_text('segment = "sports"\n')
+    drop(acme, "acme", "empty.csv", "email\n")
+    assert run_once(acme) == {"purged": 1}
+    with Segments(acme) as segments:
+        assert [(v.members, v.removed) for v in segments.versions("sports")] == [(30, 0), (0, 30)]
+    report = json.loads((acme.outbox / "acme" / "empty.csv.report.json").read_text())
+    assert report["rows"] == 0
+    assert (acme.outbox / "acme" / "empty.csv.resolved.csv").read_text().startswith("row,")
