@@ -75,31 +75,50 @@ def _diff(old: pl.Series, new: pl.Series) -> tuple[int, int]:
 def data_changes(
     control: Control, store: Store, partner: str, file_id: int, sidecar: Sidecar
 ) -> list[Change]:
+    """One change per segment the file names. Spellings that differ only in case and
+    spacing ("Movie Fans", "movie  fans") are one segment, shown as its existing name or
+    the file's first spelling."""
     claims = _memberships(store, partner, file_id, sidecar)
+    spellings = claims.get_column("segment").unique(maintain_order=True).to_list()
+    if sidecar.segment is not None and not spellings:  # a header-only file naming its segment
+        spellings = [sidecar.segment]
+    names: dict[str, str] = {}
+    for spelling in spellings:
+        names.setdefault(normalize_name(check_name(spelling)), check_name(spelling))
+    norm = pl.col("segment").replace_strict({s: normalize_name(s) for s in spellings})
+    grouped = claims.with_columns(norm.alias("norm"))
     changes: list[Change] = []
-    groups = dict(claims.group_by("segment"))
-    if sidecar.segment is not None and not groups:  # a header-only file naming its segment
-        groups[(sidecar.segment,)] = claims
-    for (name,), rows in sorted(groups.items(), key=lambda item: str(item[0][0])):
-        name = check_name(str(name))
-        segment = control.segment(normalize_name(name))
-        if segment is not None and segment.partner != partner:
-            raise SegmentError(
-                f"the segment name {name!r} belongs to another partner (segment names are"
-                " unique in Tessera, ignoring case and spacing)"
-            )
-        if segment is not None and segment.source_id is not None:
-            raise SegmentError(f"{name!r} is a copy of another segment; files cannot change it")
-        old = _existing(control, store, segment)
-        last = rows.group_by("person_key").agg(pl.col("action").last())
-        adds = last.filter(pl.col("action") == "add").get_column("person_key")
-        if sidecar.mode == FULL:
-            new = adds
-        else:
-            deletes = last.filter(pl.col("action") == "delete").get_column("person_key")
-            new = pl.concat([old.filter(~old.is_in(deletes.implode())), adds]).unique()
-        _append(changes, segment, name, old, new)
+    for key, name in sorted(names.items()):
+        rows = grouped.filter(pl.col("norm") == key)
+        _append(changes, *_new_members(control, store, partner, name, rows, sidecar))
     return changes
+
+
+def _new_members(
+    control: Control,
+    store: Store,
+    partner: str,
+    name: str,
+    rows: pl.DataFrame,
+    sidecar: Sidecar,
+) -> tuple[SegmentRecord | None, str, pl.Series, pl.Series]:
+    """(segment, name, old members, new members) of one segment a data file names."""
+    segment = control.segment(normalize_name(name))
+    if segment is not None and segment.partner != partner:
+        raise SegmentError(
+            f"the segment name {name!r} belongs to another partner (segment names are"
+            " unique in Tessera, ignoring case and spacing)"
+        )
+    if segment is not None and segment.source_id is not None:
+        raise SegmentError(f"{name!r} is a copy of another segment; files cannot change it")
+    old = _existing(control, store, segment)
+    last = rows.group_by("person_key").agg(pl.col("action").last())
+    adds = last.filter(pl.col("action") == "add").get_column("person_key")
+    if sidecar.mode == FULL:
+        return segment, segment.name if segment else name, old, adds
+    deletes = last.filter(pl.col("action") == "delete").get_column("person_key")
+    new = pl.concat([old.filter(~old.is_in(deletes.implode())), adds]).unique()
+    return segment, segment.name if segment else name, old, new
 
 
 def optout_changes(control: Control, store: Store, partner: str, file_id: int) -> list[Change]:

@@ -322,3 +322,19 @@ def test_header_only_files_are_valid(acme: Home) -> None:
     report = json.loads((acme.outbox / "acme" / "empty.csv.report.json").read_text())
     assert report["rows"] == 0
     assert (acme.outbox / "acme" / "empty.csv.resolved.csv").read_text().startswith("row,")
+
+
+def test_one_segment_spelled_two_ways_in_a_file(acme: Home) -> None:
+    """`Movie Fans` and `movie  fans` in one file are one segment: a new one was
+    quarantined as segment_conflict, an existing one kept one spelling's members (issue 9,
+    item 4)."""
+    rows = people(0, 10, "Movie Fans") + people(10, 10, "movie  fans")
+    drop(acme, "acme", "a.csv", csv_text(rows))
+    assert run_once(acme) == {"purged": 1}
+    with Segments(acme) as segments:
+        assert [(s.name, s.members) for s in segments.all()] == [("Movie Fans", 20)]
+    again = people(5, 10, "MOVIE FANS") + people(30, 5, "movie fans")
+    drop(acme, "acme", "b.csv", csv_text(again))
+    assert run_once(acme) == {"purged": 1}
+    with Segments(acme) as segments:
+        assert [(s.name, s.members) for s in segments.all()] == [("Movie Fans", 15)]
