@@ -13,7 +13,6 @@ import hmac
 import json
 import os
 import shutil
-import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 
 from resolver.errors import InputError, ResolverError, SegmentError
 from resolver.home import Home
+from resolver.inbox.crash import crash_point
 from resolver.inbox.retention import keep_raw
 from resolver.inbox.watch import inode_refusal
 from resolver.keys import KeyRing
@@ -57,12 +57,6 @@ from resolver.state.store import Store
 
 class Abandoned(Exception):
     """The service was asked to stop mid-file; the file stays claimed and resumes later."""
-
-
-def crash_point(name: str) -> None:
-    """Kill the process here when a crash test asks for it (TESSERA_TESTING=1 only)."""
-    if os.environ.get("TESSERA_TESTING") == "1" and os.environ.get("TESSERA_CRASH_AT") == name:
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 @dataclass
@@ -122,16 +116,32 @@ class Ingest:
         self.store.discard(rec.partner, rec.id)
         src = work / "src"
         _check_regular(src, rec.name)
-        mac = self._content_mac(src, rec.name)
+        mac = self._content_mac(src, work / "sidecar.toml", rec.name)
         self.control.set_state(rec.id, CLAIMED, content_mac=mac)
-        original = self.control.original(rec.partner, rec.kind, mac, rec.id)
+        original = self.control.retried(self.control.file(rec.id))
         if original is not None:
-            shutil.rmtree(work, ignore_errors=True)
-            self.control.set_state(rec.id, DUPLICATE, duplicate_of=original)
-            return self.control.file(rec.id)
+            return self._duplicate(rec, original)
         self._sidecar(rec)  # a bad sidecar quarantines the file before any work
         self._resolve(rec, src, progress)
-        crash_point("after_outputs")
+        crash_point("after_outputs", rec.name)
+        return self.control.file(rec.id)
+
+    def _duplicate(self, rec: FileRecord, original: FileRecord) -> FileRecord:
+        """A retry of the partner's latest file: not ingested again, and the partner is
+        told so in the outbox."""
+        report = {
+            "file": rec.name,
+            "file_id": rec.id,
+            "kind": rec.kind,
+            "state": DUPLICATE,
+            "duplicate_of": original.name,
+            "message": "the same content (and sidecar) as the latest file; not ingested again",
+        }
+        outbox = private_dir(self.home.outbox / rec.partner)
+        text = json.dumps(report, indent=2, sort_keys=True).encode() + b"\n"
+        write_atomic(outbox / f"{rec.name}.report.json", text)
+        shutil.rmtree(self.workdir(rec), ignore_errors=True)
+        self.control.set_state(rec.id, DUPLICATE, duplicate_of=original.id)
         return self.control.file(rec.id)
 
     def _resolve(self, rec: FileRecord, src: Path, progress: Progress | None) -> None:
@@ -153,7 +163,7 @@ class Ingest:
                 self.store.write_part(staging, n, chunk, sealer, label)
                 writer.write(chunk.select(OUTPUT_COLUMNS))
                 if n == 0:
-                    crash_point("mid_processing")
+                    crash_point("mid_processing", rec.name)
         report = resolution.report
         report.write(out / f"{rec.name}.report.json", file_id=rec.id, kind=rec.kind)
         shutil.rmtree(tmp, ignore_errors=True)
@@ -165,10 +175,10 @@ class Ingest:
         changes = self._changes(rec)
         changes += follow_copies(self.control, self.store, changes)
         write_snapshots(self.store, rec.id, changes)
-        crash_point("mid_commit")
+        crash_point("mid_commit", rec.name)
         self._publish_outputs(rec)
         self.control.commit(rec.id, new_versions(rec.partner, changes))
-        crash_point("before_purge")
+        crash_point("before_purge", rec.name)
         return self.control.file(rec.id)
 
     def _changes(self, rec: FileRecord) -> list[Change]:
@@ -225,9 +235,10 @@ class Ingest:
 
     # -- checks ---------------------------------------------------------------------
 
-    def _content_mac(self, src: Path, name: str) -> str:
-        """A keyed digest of the file's (decompressed) content, for duplicate detection.
-        Keyed, so a digest of a one-identifier file is not that identifier's SHA-256."""
+    def _content_mac(self, src: Path, sidecar: Path, name: str) -> str:
+        """A keyed digest of the file's (decompressed) content and its sidecar, for
+        duplicate detection (the same rows for another segment are another file). Keyed,
+        so a digest of a one-identifier file is not that identifier's SHA-256."""
         inbox = self.home.settings.inbox
         limits = ReadLimits(
             max_file_bytes=inbox.max_file_bytes,
@@ -238,6 +249,8 @@ class Ingest:
         with open_regular(src, name) as raw:
             for block in content_blocks(raw, limits, name):
                 digest.update(block)
+        if sidecar.exists():
+            digest.update(b"\0sidecar\0" + sidecar.read_bytes())
         return digest.hexdigest()
 
 

@@ -47,10 +47,16 @@ def recover(home: Home, ingest: Ingest, resume: Resume, log: Log) -> tuple[int, 
 
 
 def reclaim(home: Home, rec: FileRecord) -> None:
-    """After a crash between recording a claim and the rename: redo the rename."""
-    work = home.work / rec.partner / str(rec.id)
-    src = work / "src"
+    """Finish a claim a crash interrupted after it was recorded: each of its steps (the
+    folder, the sidecar, the file, the `.done` marker) is redone if it was not done, so a
+    claim is one recoverable step and nothing of it stays behind in the inbox."""
+    work = private_dir(home.work / rec.partner / str(rec.id))
     original = home.inbox / os.fsdecode(bytes.fromhex(rec.work_name))
+    sidecar = original.with_name(original.name + ".toml")
+    moved = work / "sidecar.toml"
+    if rec.sidecar and not moved.exists() and sidecar.is_file() and not sidecar.is_symlink():
+        os.replace(sidecar, moved)
+    src = work / "src"
     if not src.exists() and not src.is_symlink() and os.path.lexists(original):
-        private_dir(work)
         os.replace(original, src)
+    original.with_name(original.name + ".done").unlink(missing_ok=True)

@@ -19,7 +19,8 @@ from types import FrameType
 
 from resolver.errors import ServiceError
 from resolver.home import Home
-from resolver.inbox.ingest import Abandoned, Ingest, Outcome, crash_point, refusal_error
+from resolver.inbox.crash import crash_point
+from resolver.inbox.ingest import Abandoned, Ingest, Outcome, refusal_error
 from resolver.inbox.recovery import recover
 from resolver.inbox.watch import Entry, Inbox
 from resolver.pipeline.report import Progress
@@ -129,7 +130,7 @@ class Service:
             file_id = self.inbox.claim(entry)
             if file_id is None:
                 continue
-            crash_point("after_claim")
+            crash_point("after_claim", entry.name)
             if refused is not None:
                 outcome = self.ingest.quarantine(
                     self.control.file(file_id), refusal_error(refused, entry.name)

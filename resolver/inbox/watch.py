@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from resolver.home import Home
+from resolver.inbox.crash import crash_point
 from resolver.partners import OPTOUT
 from resolver.state.atomic import DIR_MODE, private_dir
 from resolver.state.control import QUARANTINED, Control
@@ -173,15 +174,19 @@ class Inbox:
             size,
             "sidecar.toml" if has_sidecar else None,
         )
+        crash_point("claim_recorded", entry.name)
         work = private_dir(self.home.work / entry.partner) / str(file_id)
         work.mkdir(mode=DIR_MODE)
+        crash_point("claim_workdir", entry.name)
         if has_sidecar:
             os.replace(sidecar, work / "sidecar.toml")
+        crash_point("claim_sidecar", entry.name)
         try:
             os.replace(entry.path, work / "src")
         except FileNotFoundError:
             self.control.set_state(file_id, QUARANTINED, error='{"code": "vanished"}')
             return None
+        crash_point("claim_file", entry.name)
         entry.path.with_name(entry.name + ".done").unlink(missing_ok=True)
         self.watch.seen.pop(entry.path, None)
         return file_id

@@ -212,15 +212,18 @@ class Control:
         with self.database.transaction() as db:
             _set_state(db, file_id, state, values)
 
-    def original(self, partner: str, kind: str, content_mac: str, file_id: int) -> int | None:
-        """An earlier file of the partner with the same content that was ingested (or is
-        being ingested), if any."""
+    def retried(self, rec: FileRecord) -> FileRecord | None:
+        """The file `rec` repeats, if any: the partner's latest file of the same kind that
+        was ingested (or is being ingested) before it, when it has the same content. A
+        re-send of older content after another file is a new file, not a retry."""
         row = self.database.row(
-            "SELECT id FROM files WHERE partner = ? AND kind = ? AND content_mac = ? AND id < ?"
-            " AND state IN (?, ?, ?, ?) ORDER BY id LIMIT 1",
-            (partner, kind, content_mac, file_id, *UNFINISHED, PURGED),
+            "SELECT * FROM files WHERE partner = ? AND kind = ? AND id < ?"
+            " AND state IN (?, ?, ?, ?) ORDER BY id DESC LIMIT 1",
+            (rec.partner, rec.kind, rec.id, *UNFINISHED, PURGED),
         )
-        return None if row is None else int(row["id"])
+        if row is None or rec.content_mac is None or row["content_mac"] != rec.content_mac:
+            return None
+        return _record(FileRecord, row)
 
     def counts_by_state(self, partner: str | None = None) -> dict[str, int]:
         where, args = ("", ()) if partner is None else ("WHERE partner = ?", (partner,))

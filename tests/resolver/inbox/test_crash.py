@@ -1,6 +1,7 @@
-"""Crash safety of `resolver serve`: a real serve process killed with SIGKILL at named
-points and at random moments, then restarted, ends exactly where a clean run ends: same
-outputs, same segment versions and members, no duplicates, nothing left behind."""
+"""Crash safety of `resolver serve`: a real serve process killed with SIGKILL after each
+step of a claim (its record, folder, sidecar, file and marker), at each state of a file,
+and at random moments, then restarted, ends exactly where a clean run ends: same outputs,
+same segment versions and members, no duplicates, nothing left behind in the inbox."""
 
 from __future__ import annotations
 
@@ -26,22 +27,31 @@ from tests.resolver.inbox.support import (
 )
 
 CHUNK = {"TESSERA_RESOLVER__CHUNK_ROWS": "700"}
-POINTS = ["after_claim", "mid_processing", "after_outputs", "mid_commit", "before_purge"]
+CLAIM_STEPS = ["claim_recorded", "claim_workdir", "claim_sidecar", "claim_file", "after_claim"]
+STATES = ["mid_processing", "after_outputs", "mid_commit", "before_purge"]
+SIDECAR_FILE = "04-members.csv"  # the claim whose every step the default run kills
+CLAIMED_FILES = ["01-base.csv", SIDECAR_FILE, "06-stop.csv", "07-base-resent.csv"]
 
 
 def workload(home: Home) -> None:
-    """Three files of one partner (a full refresh that drops members, a gzip duplicate of
-    the first, an opt-out) and one of another: several chunks each."""
+    """Files of one partner, each of several chunks: a base, a retry of it (gzip: a
+    duplicate), a full refresh that drops members, a file whose sidecar names its segment,
+    an incremental delta, an opt-out, and the base re-sent after the refresh (a refresh,
+    not a duplicate); and a file of another partner. Every file has a `.done` marker."""
     first = csv_text(people(0, 2000, "sports|news"))
     drop(home, "acme", "01-base.csv", first)
-    drop(home, "acme", "02-refresh.csv", csv_text(people(300, 2000, "sports")))
-    drop(home, "acme", "03-again.csv.gz", gz(first))
-    drop(
-        home,
-        "acme",
-        "optout/04-stop.csv",
-        csv_text([{"email": f"person{n}@example.com"} for n in range(400, 450)]),
+    drop(home, "acme", "02-base-retry.csv.gz", gz(first))
+    drop(home, "acme", "03-refresh.csv", csv_text(people(300, 2000, "sports")))
+    (home.inbox / "acme" / f"{SIDECAR_FILE}.toml").write_text('segment = "members"\n')
+    drop(home, "acme", SIDECAR_FILE, csv_text([{"email": p["email"]} for p in people(0, 900)]))
+    (home.inbox / "acme" / "05-delta.csv.toml").write_text(
+        'segment = "news"\nmode = "incremental"\n'
     )
+    delta = [{"email": f"person{n}@example.com", "action": "delete"} for n in range(0, 500)]
+    drop(home, "acme", "05-delta.csv", csv_text(delta))
+    stop = csv_text([{"email": f"person{n}@example.com"} for n in range(400, 450)])
+    drop(home, "acme", "optout/06-stop.csv", stop)
+    drop(home, "acme", "07-base-resent.csv", first)
     drop(home, "zenith", "z.csv", csv_text(people(5000, 1500, "gamers")))
 
 
@@ -76,18 +86,45 @@ def finish(home: Home) -> None:
     assert result.returncode == 0, result.stderr
 
 
-@pytest.mark.parametrize("point", POINTS)
-def test_kill_at_named_point_then_restart(
-    point: str, tmp_path: Path, golden: dict[str, Any], clean_env: None
+def crashed_then_finished(
+    tmp_path: Path, golden: dict[str, Any], point: str, file: str | None
 ) -> None:
     home = fresh(tmp_path)
-    crashed = serve(home, TESSERA_TESTING="1", TESSERA_CRASH_AT=point, **CHUNK)
+    env = {"TESSERA_TESTING": "1", "TESSERA_CRASH_AT": point, **CHUNK}
+    crashed = serve(home, **env, **({"TESSERA_CRASH_FILE": file} if file else {}))
     assert crashed.returncode == -signal.SIGKILL, crashed.stderr
     finish(home)
     assert snapshot(home) == golden
     assert leftovers(home) == []
     for partner in ("acme", "zenith"):
-        assert list((home.inbox / partner).glob("*.csv*")) == []
+        assert [p.name for p in (home.inbox / partner).rglob("*") if p.is_file()] == []
+
+
+@pytest.mark.parametrize("point", CLAIM_STEPS)
+def test_kill_at_each_step_of_a_claim_then_restart(
+    point: str, tmp_path: Path, golden: dict[str, Any], clean_env: None
+) -> None:
+    """A claim with a sidecar and a marker, killed after each of its syscalls: the file,
+    its sidecar and its marker all leave the inbox, and the result is a clean run's."""
+    crashed_then_finished(tmp_path, golden, point, SIDECAR_FILE)
+
+
+@pytest.mark.parametrize("point", STATES)
+def test_kill_at_named_point_then_restart(
+    point: str, tmp_path: Path, golden: dict[str, Any], clean_env: None
+) -> None:
+    crashed_then_finished(tmp_path, golden, point, None)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("file", CLAIMED_FILES)
+@pytest.mark.parametrize("point", CLAIM_STEPS + STATES)
+def test_kill_every_file_at_every_point_then_restart(
+    point: str, file: str, tmp_path: Path, golden: dict[str, Any], clean_env: None
+) -> None:
+    """The whole matrix: every named point of every kind of file (a plain one, one with a
+    sidecar, an opt-out, a re-sent refresh)."""
+    crashed_then_finished(tmp_path, golden, point, file)
 
 
 def test_kill_at_random_moments_then_restart(

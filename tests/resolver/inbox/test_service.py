@@ -338,3 +338,31 @@ def test_one_segment_spelled_two_ways_in_a_file(acme: Home) -> None:
     assert run_once(acme) == {"purged": 1}
     with Segments(acme) as segments:
         assert [(s.name, s.members) for s in segments.all()] == [("Movie Fans", 15)]
+
+
+def test_a_resent_older_refresh_is_a_refresh_and_a_retry_is_not(acme: Home) -> None:
+    """v1, v2, then v1 again under another name: the segment reverts to v1 (it stayed at
+    v2, the re-send dropped as a duplicate). A retry of the latest file is still a
+    duplicate, the partner is told in the outbox, and the same rows for another segment
+    (another sidecar) are another file (issue 9, item 3)."""
+    v1, v2 = csv_text(people(0, 20)), csv_text(people(10, 20))
+    drop(acme, "acme", "v1.csv", v1)
+    assert run_once(acme) == {"purged": 1}
+    drop(acme, "acme", "v1-retry.csv", v1)
+    assert run_once(acme) == {"duplicate": 1}
+    told = json.loads((acme.outbox / "acme" / "v1-retry.csv.report.json").read_text())
+    assert (told["state"], told["duplicate_of"]) == ("duplicate", "v1.csv")
+    drop(acme, "acme", "v2.csv", v2)
+    drop(acme, "acme", "v3-is-v1.csv", v1)
+    assert run_once(acme) == {"purged": 2}
+    with Segments(acme) as segments:
+        assert [(v.members, v.added, v.removed) for v in segments.versions("sports")] == [
+            (20, 20, 0),
+            (20, 10, 10),
+            (20, 10, 10),
+        ]
+        first, third = segments.person_keys("sports", 1), segments.person_keys("sports", 3)
+        assert sorted(first.to_list()) == sorted(third.to_list())
+    (acme.inbox / "acme" / "other.csv.toml").write_text('segment = "news"\n')
+    drop(acme, "acme", "other.csv", v1)
+    assert run_once(acme) == {"purged": 1}

@@ -18,6 +18,7 @@ from resolver.state.control import (
     PURGED,
     QUARANTINED,
     Control,
+    FileRecord,
     NewVersion,
     SegmentRecord,
 )
@@ -132,31 +133,35 @@ def test_unfinished_is_every_claimed_processed_or_committed_file(control: Contro
     assert {r.state for r in unfinished} == {CLAIMED, PROCESSED, COMMITTED}
 
 
-def test_original_is_the_earliest_ingested_file_with_the_same_content(
-    control: Control,
-) -> None:
-    """Duplicates point at an earlier file of the same partner and kind that was or is
-    being ingested; quarantined files and duplicates are no originals."""
+def test_a_retry_repeats_the_latest_ingested_file_of_its_kind(control: Control) -> None:
+    """A file is a retry when the partner's latest ingested file of the same kind (not a
+    quarantined one, not a duplicate) has the same content; after another file came in
+    between, the same content is a re-send to ingest again (issue 9, item 3)."""
+
+    def with_mac(file_id: int, mac: str) -> FileRecord:
+        control.set_state(file_id, CLAIMED, content_mac=mac)
+        return control.file(file_id)
+
     bad = claim(control, "bad.csv")
     control.set_state(bad, QUARANTINED, content_mac="m")
-    copy = claim(control, "copy.csv")
-    control.set_state(copy, DUPLICATE, content_mac="m", duplicate_of=bad)
     first = claim(control, "first.csv")
     control.set_state(first, PURGED, content_mac="m")
-    second = claim(control, "second.csv")
-    control.set_state(second, PROCESSED, content_mac="m")
-    other_kind = claim(control, "stop.csv", kind="optout")
-    control.set_state(other_kind, PROCESSED, content_mac="m")
-    other_partner = claim(control, "z.csv", partner="zenith")
-    control.set_state(other_partner, PROCESSED, content_mac="m")
-    third = claim(control, "third.csv")
-
-    assert control.original("acme", "data", "m", third) == first
-    assert control.original("acme", "data", "m", second) == first
-    assert control.original("acme", "data", "m", first) is None  # only bad and copy before
-    assert control.original("acme", "data", "other", third) is None
-    assert control.original("acme", "optout", "m", third) == other_kind
-    assert control.original("zenith", "data", "m", third) == other_partner
+    copy = claim(control, "copy.csv")
+    control.set_state(copy, DUPLICATE, content_mac="m", duplicate_of=first)
+    retry = with_mac(claim(control, "retry.csv"), "m")
+    found = control.retried(retry)
+    assert found is not None
+    assert found.id == first
+    assert control.retried(control.file(first)) is None  # only a quarantined file before
+    control.set_state(retry.id, DUPLICATE, duplicate_of=first)
+    other = claim(control, "v2.csv")
+    control.set_state(other, PURGED, content_mac="other")
+    resend = with_mac(claim(control, "v1-again.csv"), "m")
+    assert control.retried(resend) is None
+    stop = claim(control, "stop.csv", kind="optout")
+    assert control.retried(with_mac(stop, "m")) is None  # opt-outs are their own kind
+    zenith = claim(control, "z.csv", partner="zenith")
+    assert control.retried(with_mac(zenith, "m")) is None
 
 
 def test_commit_records_versions_and_the_state_together(control: Control) -> None:
