@@ -48,6 +48,7 @@ class InboxSettings:
     max_compression_ratio: float = field(metadata=_at_least(1))
     raw_retention_days: float = field(metadata=_at_least(0))
     output_format: str
+    max_attempts: int = field(metadata=_at_least(1))
 
 
 @dataclass(frozen=True)

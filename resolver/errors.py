@@ -15,9 +15,16 @@ quarantined as `internal_error` rather than stalling the others.
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+# OS errors that are the system's, not a file's (a full disk, no file handles): `serve`
+# stops and the file in hand resumes; any other OS error on a file quarantines it.
+SYSTEM_FAULTS = frozenset(
+    {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EMFILE, errno.ENFILE, errno.ENOMEM}
+)
 
 
 class ResolverError(Exception):

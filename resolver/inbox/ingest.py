@@ -9,6 +9,7 @@ work/<partner>/<file_id>/tmp/          decompression space
 
 from __future__ import annotations
 
+import errno
 import hmac
 import json
 import os
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from resolver.errors import InputError, ResolverError, SegmentError
+from resolver.errors import SYSTEM_FAULTS, InputError, ResolverError, SegmentError
 from resolver.home import Home
 from resolver.inbox.crash import crash_point
 from resolver.inbox.retention import keep_raw
@@ -92,6 +93,9 @@ class Ingest:
         """Take a file from whatever state it is in to a final one."""
         rec = self.control.file(file_id)
         started = time.perf_counter()
+        if self.control.begin_attempt(rec.id) > self.home.settings.inbox.max_attempts:
+            message = "processing this file stopped the service repeatedly; it is set aside"
+            return self.quarantine(rec, refusal_error("repeated_failure", rec.name, message))
         try:
             if rec.state == CLAIMED:
                 rec = self._process(rec, progress)
@@ -101,8 +105,16 @@ class Ingest:
                 rec = self._purge(rec)
         except (InputError, SegmentError) as exc:
             return self.quarantine(rec, _error(exc, rec.name))
-        except (Abandoned, OSError):
-            raise  # stop, or a system fault (disk full...): the file resumes at next start
+        except Abandoned:
+            self.control.end_attempt(rec.id)
+            raise  # asked to stop: the file resumes at the next start
+        except OSError as exc:
+            if exc.errno in SYSTEM_FAULTS:  # not the file's fault: stop, resume later
+                self.control.end_attempt(rec.id)
+                raise
+            code = errno.errorcode.get(exc.errno or 0, type(exc).__name__)
+            message = f"the file could not be handled ({code}); nothing of it was kept"
+            return self.quarantine(rec, refusal_error("os_error", rec.name, message))
         except Exception as exc:  # a file we fail to handle must not stall the others
             message = f"unexpected {type(exc).__name__} while processing; please report it"
             return self.quarantine(rec, refusal_error("internal_error", rec.name, message))

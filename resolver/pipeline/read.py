@@ -18,9 +18,9 @@ import stat
 import tempfile
 import threading
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from queue import Full, Queue
 from typing import IO, Any
@@ -28,9 +28,9 @@ from typing import IO, Any
 import polars as pl
 import pyarrow as pa
 import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 
-from resolver.errors import InputError
+from resolver.errors import SYSTEM_FAULTS, InputError
+from resolver.pipeline.parquet import parquet_chunks, parquet_headers, rechunk
 
 GZIP_MAGIC = b"\x1f\x8b"
 PARQUET_MAGIC = b"PAR1"
@@ -51,13 +51,14 @@ class ReadLimits:
 
 @dataclass(frozen=True)
 class Source:
-    """An opened input: its format, delimiter, headers and a text path to read."""
+    """An opened input: its format, delimiter, headers, a path to read and its limits."""
 
     path: Path  # the file as given (for messages)
     data: Path  # what is read: the file itself, or its decompressed copy
     format: str  # "csv" | "parquet"
     separator: str
     headers: tuple[str, ...]
+    limits: ReadLimits = ReadLimits()
 
 
 def sniff_format(path: Path) -> str:
@@ -73,7 +74,13 @@ def sniff_format(path: Path) -> str:
 @contextmanager
 def open_regular(path: Path, name: str | Path) -> Iterator[IO[bytes]]:
     """Open a regular file for reading without following a link or blocking on a FIFO."""
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        if exc.errno in SYSTEM_FAULTS:
+            raise
+        message = f"cannot open the file ({exc.strerror})"
+        raise InputError("unreadable", name, message) from None
     with os.fdopen(fd, "rb") as handle:
         if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
             raise InputError("not_regular_file", name, "only regular files are accepted")
@@ -124,13 +131,13 @@ def open_source(
     if limits.max_file_bytes is not None and size > limits.max_file_bytes:
         raise InputError("too_large", path, f"the file exceeds {limits.max_file_bytes} bytes")
     if kind == "parquet":
-        yield _parquet_source(path)
+        yield Source(path, path, "parquet", ",", parquet_headers(path), limits)
         return
     if kind == "gzip":
         with _gunzip(path, limits, tmpdir) as plain:
-            yield _text_source(path, plain, limits.max_line_bytes)
+            yield replace(_text_source(path, plain, limits.max_line_bytes), limits=limits)
         return
-    yield _text_source(path, path, limits.max_line_bytes)
+    yield replace(_text_source(path, path, limits.max_line_bytes), limits=limits)
 
 
 @contextmanager
@@ -144,16 +151,6 @@ def _gunzip(path: Path, limits: ReadLimits, tmpdir: Path | None) -> Iterator[Pat
         yield plain
     finally:
         plain.unlink(missing_ok=True)
-
-
-def _parquet_source(path: Path) -> Source:
-    try:
-        schema = pq.read_schema(path)
-    except Exception as exc:  # pyarrow raises several types for corrupt files
-        raise InputError(
-            "unreadable", path, f"not a valid Parquet file ({type(exc).__name__})"
-        ) from None
-    return Source(path, path, "parquet", ",", tuple(schema.names))
 
 
 def _separator(path: Path, header: str) -> str:
@@ -303,11 +300,22 @@ def prefetch(chunks: Iterator[pl.DataFrame], depth: int = 1) -> Iterator[pl.Data
         worker.join()
 
 
-def read_chunks(source: Source, chunk_rows: int) -> Iterator[pl.DataFrame]:
+def read_chunks(
+    source: Source, chunk_rows: int, columns: Sequence[str] | None = None
+) -> Iterator[pl.DataFrame]:
     """The file's data rows as String columns, in order, `chunk_rows` at a time, streamed
-    (pyarrow's incremental CSV reader) so memory does not grow with the file."""
+    (pyarrow's incremental readers) so memory does not grow with the file. Parquet reads
+    only `columns` (all when None) and within the source's limits (parquet.py)."""
     if source.format == "parquet":
-        yield from _parquet_chunks(source, chunk_rows)
+        size = max(source.path.stat().st_size, 1)
+        limits = source.limits
+        byte_limit = min(
+            limits.max_decompressed_bytes or float("inf"),
+            (limits.max_compression_ratio or float("inf")) * size,
+        )
+        yield from parquet_chunks(
+            source.data, chunk_rows, columns, limits.max_line_bytes, byte_limit
+        )
         return
     try:
         yield from _csv_chunks(source, chunk_rows)
@@ -332,20 +340,14 @@ def _csv_chunks(source: Source, chunk_rows: int) -> Iterator[pl.DataFrame]:
         ),
     )
     rename = dict(zip(names, source.headers, strict=True))
-    pending: list[pl.DataFrame] = []
-    size = 0
-    for batch in reader:
-        frame = pl.from_arrow(batch)
-        assert isinstance(frame, pl.DataFrame)
-        pending.append(frame.rename(rename))
-        size += len(frame)
-        while size >= chunk_rows:
-            whole = pl.concat(pending, rechunk=True)
-            yield whole.slice(0, chunk_rows)
-            rest = whole.slice(chunk_rows)
-            pending, size = ([rest] if len(rest) else []), len(rest)
-    if pending:
-        yield pl.concat(pending, rechunk=True)
+    frames = (_frame(batch).rename(rename) for batch in reader)
+    yield from rechunk(frames, chunk_rows)
+
+
+def _frame(batch: pa.RecordBatch) -> pl.DataFrame:
+    frame = pl.from_arrow(batch)
+    assert isinstance(frame, pl.DataFrame)
+    return frame
 
 
 def _locate(source: Source) -> InputError:
@@ -360,16 +362,3 @@ def _locate(source: Source) -> InputError:
         source.path,
         "the CSV structure is malformed (unbalanced quotes or ragged rows)",
     )
-
-
-def _parquet_chunks(source: Source, chunk_rows: int) -> Iterator[pl.DataFrame]:
-    try:
-        parquet = pq.ParquetFile(source.data)
-        for batch in parquet.iter_batches(batch_size=chunk_rows):
-            frame = pl.from_arrow(batch)
-            assert isinstance(frame, pl.DataFrame)
-            yield frame.with_columns(pl.all().cast(pl.String))
-    except (OSError, ValueError) as exc:
-        raise InputError(
-            "unreadable", source.path, f"the Parquet file is corrupt ({type(exc).__name__})"
-        ) from None

@@ -41,7 +41,8 @@ class LocalEngine:
 
     def run(self, source: Source, job: Job, stages: Sequence[Stage]) -> Iterator[pl.DataFrame]:
         first_row = 1
-        for raw in prefetch(read_chunks(source, job.options.chunk_rows)):
+        columns = list(job.columns.kinds.values())  # only these are read from Parquet
+        for raw in prefetch(read_chunks(source, job.options.chunk_rows, columns)):
             frame = raw
             for stage in stages:
                 frame = stage(frame, job, first_row)

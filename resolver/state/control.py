@@ -44,6 +44,7 @@ CREATE TABLE IF NOT EXISTS files (
     rejected INTEGER,
     seconds REAL,
     error TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,  -- runs started (a clean stop does not count)
     claimed REAL NOT NULL,
     updated REAL NOT NULL
 );
@@ -107,6 +108,7 @@ class FileRecord:
     rows: int | None
     seconds: float | None
     error: str | None  # JSON: code, file, line, column, message
+    attempts: int
     updated: float
 
 
@@ -153,6 +155,7 @@ class Control:
 
     def __init__(self, path: Path) -> None:
         self.database = Database(path, SCHEMA)
+        _migrate(self.database)
 
     def close(self) -> None:
         self.database.close()
@@ -211,6 +214,19 @@ class Control:
     def set_state(self, file_id: int, state: str, **values: Any) -> None:
         with self.database.transaction() as db:
             _set_state(db, file_id, state, values)
+
+    def begin_attempt(self, file_id: int) -> int:
+        """Count a run of the file starting; returns how many started without ending."""
+        with self.database.transaction() as db:
+            db.execute("UPDATE files SET attempts = attempts + 1 WHERE id = ?", (file_id,))
+            row = db.execute("SELECT attempts FROM files WHERE id = ?", (file_id,)).fetchone()
+        return int(row["attempts"])
+
+    def end_attempt(self, file_id: int) -> None:
+        """The run stopped cleanly (asked to, or a system fault): it does not count."""
+        self.database.write(
+            "UPDATE files SET attempts = max(attempts - 1, 0) WHERE id = ?", (file_id,)
+        )
 
     def retried(self, rec: FileRecord) -> FileRecord | None:
         """The file `rec` repeats, if any: the partner's latest file of the same kind that
@@ -309,6 +325,13 @@ class Control:
             )
         except sqlite3.IntegrityError:
             raise SegmentError(f"the segment name {name!r} is already taken") from None
+
+
+def _migrate(database: Database) -> None:
+    """Columns added since a database was made (SQLite's CREATE IF NOT EXISTS adds none)."""
+    columns = {row["name"] for row in database.rows("PRAGMA table_info(files)")}
+    if "attempts" not in columns:
+        database.write("ALTER TABLE files ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0")
 
 
 def _set_state(db: sqlite3.Connection, file_id: int, state: str, values: dict[str, Any]) -> None:

@@ -5,21 +5,30 @@ canary sweep finds no identifier, plain or SHA-256, anywhere on disk after inges
 from __future__ import annotations
 
 import base64
+import errno
 import gzip
 import hashlib
+import io
 import json
 import os
+import signal
 import socket
+import time
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from resolver.home import Home
 from resolver.inbox.service import Service
 from resolver.inbox.watch import display_name
+from resolver.segments.catalog import Segments
 from resolver.state.control import Control
-from tests.resolver.inbox.support import csv_text, drop, leftovers, make_home, people
+from tests.resolver.inbox.support import csv_text, drop, leftovers, make_home, people, serve
 
 SECRET_VALUE = "hostile.secret@example.com"
 
@@ -178,8 +187,6 @@ def test_canary_sweep_finds_nothing_outside_the_sealed_store(
     summary = Service(home).run(once=True)
     assert summary.counts() == {"purged": 3, "quarantined": 1}
 
-    from resolver.segments.catalog import Segments
-
     with Segments(home) as segments:
         members = segments.members("canaries")
     # The match keys are there for the distributor (decrypted in memory only) ...
@@ -198,3 +205,136 @@ def test_canary_sweep_finds_nothing_outside_the_sealed_store(
         hits += [str(path.relative_to(home.root)) for needle in needles if needle in data]
     assert hits == []
     assert pl.read_csv(home.outbox / "acme" / "canaries.csv.resolved.csv").height == 20
+
+
+# -- files that used to stop the service ------------------------------------------------
+
+
+def _parquet(table: pa.Table) -> bytes:
+    sink = io.BytesIO()
+    pq.write_table(table, sink, compression="zstd")
+    return sink.getvalue()
+
+
+def parquet_corpus() -> dict[str, tuple[bytes, str]]:
+    """Parquet files that decode far beyond their size, or hold nested data in a used
+    column (issue 9, item 6): name -> (content, expected code)."""
+    rows = 2_000_000
+
+    def one_value(value: str) -> pa.Array:
+        return pa.DictionaryArray.from_arrays(pa.array(np.zeros(rows, np.int32)), pa.array([value]))
+
+    nested = pa.array([{"address": "a@b.com"}] * 3)
+    return {
+        "long_value.parquet": (
+            _parquet(pa.table({"email": one_value("a" * (4 << 20))})),
+            "line_too_long",
+        ),
+        "many_rows.parquet": (
+            _parquet(pa.table({"email": one_value("a@b.com")})),
+            "decompression_bomb",
+        ),
+        "nested.parquet": (_parquet(pa.table({"email": nested})), "unsupported_column"),
+    }
+
+
+def test_parquet_bombs_and_nested_columns_quarantine_only_themselves(hostile_home: Home) -> None:
+    """A 5 KB Parquet file of 2M rows pointing at one 4 MiB string aborted serve at 2.5 GiB;
+    a nested column was an internal_error. Each is refused with its reason in seconds,
+    without decoding, and the good file beside them finishes."""
+    home = hostile_home
+    expected = {}
+    for name, (content, code) in parquet_corpus().items():
+        assert len(content) < 20_000, name
+        (home.inbox / "acme" / name).write_bytes(content)
+        expected[name] = code
+    good = pa.table(
+        {"email": ["a@b.com", "c@d.com"], "segments": [["x", "y"], ["y"]], "junk": [{"k": 1}] * 2}
+    )
+    (home.inbox / "acme" / "zz-good.parquet").write_bytes(_parquet(good))
+    started = time.monotonic()
+    summary = Service(home).run(once=True)
+    assert time.monotonic() - started < 20
+    assert summary.counts() == {"quarantined": 3, "purged": 1}
+    with Control(home.control_db) as control:
+        codes = {
+            rec.name: json.loads(rec.error or "")["code"] for rec in control.files("quarantined")
+        }
+    assert codes == expected
+    with Segments(home) as segments:
+        assert {s.name: s.members for s in segments.all()} == {"x": 1, "y": 2}
+
+
+def _deny(monkeypatch: pytest.MonkeyPatch, name: str, error: int) -> None:
+    """Make opening the claimed copy of `name` fail with `error`, as a mode-000 file does
+    for a user who is not root (these tests run as root, whom no mode stops)."""
+    real = os.open
+
+    def fake(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if str(path).endswith("/src") and Path(path).parent.name == name:
+            raise OSError(error, os.strerror(error), str(path))
+        return real(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr("resolver.pipeline.read.os.open", fake)
+
+
+def test_an_unreadable_file_is_quarantined_and_serve_goes_on(
+    hostile_home: Home, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A mode-000 file crashed serve with a traceback, and every restart crashed on it
+    again (issue 9, item 6). A file that cannot be opened or read is quarantined."""
+    home = hostile_home
+    drop(home, "acme", "a-locked.csv", csv_text(people(0, 5)))
+    drop(home, "acme", "b-good.csv", csv_text(people(0, 5)))
+    path = home.inbox / "acme" / "a-locked.csv"
+    path.chmod(0)
+    if os.geteuid() == 0:
+        _deny(monkeypatch, "1", errno.EACCES)  # the first claim is file 1
+    summary = Service(home).run(once=True)
+    assert summary.counts() == {"quarantined": 1, "purged": 1}
+    error = json.loads(next((home.quarantine / "acme").glob("*.error.json")).read_text())
+    assert error["code"] == "unreadable"
+
+
+def test_a_disk_fault_stops_serve_and_the_file_resumes(
+    hostile_home: Home, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk is not the file's fault: serve stops, and the file is not counted as a
+    failed attempt, so it resumes whole at the next start."""
+    home = hostile_home
+    drop(home, "acme", "a.csv", csv_text(people(0, 5)))
+    real = os.open
+
+    def full(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if flags & os.O_CREAT and "/work/" in str(path):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        return real(path, flags, *args, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr("resolver.state.atomic.os.open", full)
+        with pytest.raises(OSError, match="No space"):
+            Service(home).run(once=True)
+    assert Service(home).run(once=True).counts() == {"purged": 1}
+    with Control(home.control_db) as control:
+        assert control.file(1).attempts == 1
+
+
+def test_a_file_that_keeps_killing_serve_is_set_aside(hostile_home: Home) -> None:
+    """A file whose processing stops the service (an abort, running out of memory) was
+    resumed at every start, so no other file ever went through. After
+    `inbox.max_attempts` (3) starts it is quarantined as repeated_failure."""
+    home = hostile_home
+    drop(home, "acme", "a-poison.csv", csv_text(people(0, 900)))
+    drop(home, "zenith", "z.csv", csv_text(people(0, 5, "z")))
+    crash = {"TESSERA_TESTING": "1", "TESSERA_CRASH_AT": "mid_processing"}
+    crash |= {"TESSERA_CRASH_FILE": "a-poison.csv", "TESSERA_RESOLVER__CHUNK_ROWS": "100"}
+    for _ in range(3):
+        assert serve(home, **crash).returncode == -signal.SIGKILL
+    finished = serve(home, **crash)
+    assert finished.returncode == 0, finished.stderr
+    with Control(home.control_db) as control:
+        states = {rec.name: rec.state for rec in control.files()}
+        errors = [json.loads(rec.error or "{}") for rec in control.files("quarantined")]
+    assert states == {"a-poison.csv": "quarantined", "z.csv": "purged"}
+    assert errors[0]["code"] == "repeated_failure"
+    assert leftovers(home) == []
