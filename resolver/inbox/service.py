@@ -81,6 +81,7 @@ class Service:
         self.inbox = Inbox(home, self.control)
         self._log = log or (lambda message: None)
         self.log_file = home.logs / "serve.log"
+        self._warned: set[str] = set()
 
     def log(self, message: str) -> None:
         """Log lines name files, states and counts; never identifiers or keys."""
@@ -121,6 +122,9 @@ class Service:
     def _turn(self, summary: Summary, progress: ProgressFactory | None) -> bool:
         """One file per partner: returns whether anything was taken."""
         ready = self.inbox.ready()
+        for partner in sorted(set(self.inbox.unsafe) - self._warned):
+            self.log(f"inbox/{partner} is not a real folder owned by the service: not read")
+            self._warned.add(partner)
         firsts: dict[str, tuple[Entry, str | None]] = {}
         for entry, refused in ready:
             firsts.setdefault(entry.partner, (entry, refused))

@@ -82,6 +82,15 @@ def inode_refusal(info: os.stat_result) -> tuple[str, str] | None:
     return None
 
 
+def _own_folder(path: Path) -> bool:
+    """A real folder (not a link) owned by the service's user."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return False
+    return stat.S_ISDIR(info.st_mode) and info.st_uid == os.geteuid()
+
+
 def display_name(name: str) -> str:
     """A name as text that can be stored and shown anywhere (a terminal, JSON, a log):
     undecodable bytes as \\xNN, and control, format and bidirectional characters (ESC
@@ -118,26 +127,45 @@ class Inbox:
         self.control = control
         self.watch = Watch()
         self.waiting = 0  # files seen but not yet complete at the last listing
+        self.unsafe: list[str] = []  # partners whose inbox folder is not a real, own folder
 
     def partners(self) -> list[str]:
         return [partner.name for partner in self.control.partners()]
 
     def listing(self) -> Iterator[tuple[Entry, os.stat_result]]:
+        """Every entry of every partner's inbox and opt-out folder. A folder is listed
+        only when it is a real folder owned by the service, never through a link: an
+        `optout` that is anything else is itself an entry (refused and quarantined), and
+        a partner folder that is not one is skipped and named in `unsafe`."""
+        self.unsafe = []
         for partner in self.partners():
             folder = self.home.inbox / partner
-            for kind, where in (("data", folder), (OPTOUT, folder / OPTOUT)):
-                try:
-                    names = sorted(os.listdir(where))
-                except (FileNotFoundError, NotADirectoryError):
-                    continue
-                for name in names:
-                    if name.startswith(".") or (kind == "data" and name == OPTOUT):
-                        continue
-                    try:
-                        info = os.lstat(where / name)
-                    except FileNotFoundError:
-                        continue
-                    yield Entry(partner, where / name, kind), info
+            if not _own_folder(folder):
+                if os.path.lexists(folder):
+                    self.unsafe.append(partner)
+                continue
+            yield from self._entries(partner, folder, "data")
+            optout = folder / OPTOUT
+            if _own_folder(optout):
+                yield from self._entries(partner, optout, OPTOUT)
+            elif os.path.lexists(optout):
+                yield Entry(partner, optout, "data"), os.lstat(optout)
+
+    def _entries(
+        self, partner: str, where: Path, kind: str
+    ) -> Iterator[tuple[Entry, os.stat_result]]:
+        try:
+            names = sorted(os.listdir(where))
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        for name in names:
+            if name.startswith(".") or (kind == "data" and name == OPTOUT):
+                continue
+            try:
+                info = os.lstat(where / name)
+            except FileNotFoundError:
+                continue
+            yield Entry(partner, where / name, kind), info
 
     def ready(self) -> list[tuple[Entry, str | None]]:
         """Complete entries in (partner, kind, name) order, with a refusal code or None."""

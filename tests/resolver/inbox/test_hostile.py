@@ -338,3 +338,45 @@ def test_a_file_that_keeps_killing_serve_is_set_aside(hostile_home: Home) -> Non
     assert states == {"a-poison.csv": "quarantined", "z.csv": "purged"}
     assert errors[0]["code"] == "repeated_failure"
     assert leftovers(home) == []
+
+
+def test_a_linked_optout_folder_is_never_followed(hostile_home: Home, tmp_path: Path) -> None:
+    """`inbox/acme/optout` linked outside the home made serve move, ingest and delete files
+    there; linked to `../zenith` it took zenith's files as acme's opt-outs (issue 9,
+    item 7). The link is quarantined unopened; what it points at is left alone."""
+    home = hostile_home
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "victim.csv").write_text(csv_text(people(0, 5)))
+    optout = home.inbox / "acme" / "optout"
+    optout.rmdir()
+    optout.symlink_to(outside)
+    drop(home, "zenith", "z.csv", csv_text(people(0, 10, "z")))
+    assert Service(home).run(once=True).counts() == {"quarantined": 1, "purged": 1}
+    assert (outside / "victim.csv").exists()
+    assert not optout.is_symlink()
+    assert not optout.exists()
+    with Control(home.control_db) as control:
+        (refused,) = control.files("quarantined")
+        assert json.loads(refused.error or "")["code"] == "not_regular_file"
+    (home.inbox / "acme" / "optout").symlink_to(Path("..") / "zenith")
+    drop(home, "zenith", "z2.csv", csv_text(people(0, 10, "z2")))
+    assert Service(home).run(once=True).counts() == {"quarantined": 1, "purged": 1}
+    with Control(home.control_db) as control:
+        assert {r.partner for r in control.files("purged")} == {"zenith"}
+    with Segments(home) as segments:
+        assert segments.get("z2").members == 10
+
+
+def test_a_linked_partner_folder_is_not_read(hostile_home: Home, tmp_path: Path) -> None:
+    home = hostile_home
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "x.csv").write_text(csv_text(people(0, 5)))
+    folder = home.inbox / "acme"
+    os.rename(folder, tmp_path / "acme-moved")
+    folder.symlink_to(outside)
+    logged: list[str] = []
+    assert Service(home, log=logged.append).run(once=True).counts() == {}
+    assert (outside / "x.csv").exists()
+    assert any("inbox/acme is not a real folder" in line for line in logged)
