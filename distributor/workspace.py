@@ -21,7 +21,7 @@ from distributor.destinations.base import Capabilities, Destination
 from distributor.destinations.tiktok import TikTokApi, api
 from distributor.errors import RuleError
 from distributor.executor import Progress
-from distributor.ledger import TOKEN_PURPOSE, Account, Ledger
+from distributor.ledger import DATA_PURPOSE, TOKEN_PURPOSE, Account, Ledger
 from distributor.metrics import RunReport
 from distributor.plan import current_from_members
 from distributor.run import DistributionRun
@@ -44,8 +44,10 @@ class Workspace:
     @property
     def ledger(self) -> Ledger:
         if self._ledger is None:
-            token_key = self.home.keyring().subkey(TOKEN_PURPOSE)
-            self._ledger = Ledger(self.home.state, token_key)
+            keyring = self.home.keyring()
+            self._ledger = Ledger(
+                self.home.state, keyring.subkey(TOKEN_PURPOSE), keyring.subkey(DATA_PURPOSE)
+            )
         return self._ledger
 
     def close(self) -> None:

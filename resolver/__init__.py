@@ -28,7 +28,6 @@ from resolver.state.atomic import (
     private_dir,
     remove_temp_files,
     write_atomic,
-    write_parquet_atomic,
 )
 from resolver.state.db import Database
 from resolver.state.seal import Sealer
@@ -63,6 +62,5 @@ __all__ = [
     "resolve_file",
     "sample_frame",
     "write_atomic",
-    "write_parquet_atomic",
     "write_sample",
 ]

@@ -1,6 +1,6 @@
 """The distributor's control plane: accounts, distributions, runs and batches in SQLite
-(state/distributor.db, the resolver's Database: WAL, synchronous=FULL) and Parquet beside
-it (state/distributor/: held snapshots and run plans).
+(state/distributor.db, the resolver's Database: WAL, synchronous=FULL) and sealed Parquet
+beside it (state/distributor/: held snapshots and run plans, which hold match keys).
 
 `fold` applies a run's outcomes to its distribution's held snapshot (held.py, pure): after
 a run, or at the start of the next one after a crash. It writes the new snapshot, then
@@ -12,13 +12,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import polars as pl
-
 from distributor.ledger.accounts import Account, Accounts
 from distributor.ledger.distributions import Distribution, Distributions
 from distributor.ledger.held import HELD_SCHEMA, apply_outcomes, outcomes, row_states
 from distributor.ledger.runs import Runs
-from resolver import Database, Sealer, write_parquet_atomic
+from resolver import Database, Sealer
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS accounts (
@@ -42,17 +40,19 @@ CREATE TABLE IF NOT EXISTS batches (
 CREATE INDEX IF NOT EXISTS batches_run ON batches (run_id, state);
 """
 TOKEN_PURPOSE = "distributor/tokens"  # noqa: S105 (a key label, not a secret)
+DATA_PURPOSE = "distributor/data"  # seals held snapshots and plans
 
 
 class Ledger:
     """The ledger's tables on one connection: `accounts`, `distributions`, `runs`."""
 
-    def __init__(self, state_dir: Path, token_key: bytes) -> None:
+    def __init__(self, state_dir: Path, token_key: bytes, data_key: bytes) -> None:
         self.database = Database(state_dir / "distributor.db", SCHEMA)
         root = state_dir / "distributor"
+        data = Sealer(data_key)
         self.accounts = Accounts(self.database, Sealer(token_key))
-        self.distributions = Distributions(self.database, root)
-        self.runs = Runs(self.database, root)
+        self.distributions = Distributions(self.database, root, data)
+        self.runs = Runs(self.database, root, data)
 
     def close(self) -> None:
         self.database.close()
@@ -66,19 +66,18 @@ class Ledger:
     def fold(self, distribution: Distribution, run_id: int) -> Distribution:
         """Apply a run's outcomes to the distribution's snapshot (see the module doc)."""
         held = self.distributions.held(distribution)
-        path = self.runs.plan_path(run_id)
-        if path.exists():
-            rows = pl.read_parquet(path)
+        rows = self.runs.plan_rows(run_id)
+        if rows is not None:
             states = row_states(rows.height, self.runs.leaves(run_id))
             held = apply_outcomes(held, outcomes(rows, states))
         name = f"{distribution.id}-{run_id}.parquet"
-        write_parquet_atomic(held, self.distributions.snapshot_path(name))
+        self.distributions.write_held(name, held)
         with self.database.transaction() as db:
             folded = self.distributions.point(db, distribution, name)
             db.execute("UPDATE runs SET status = 'folded' WHERE id = ?", (run_id,))
         if distribution.snapshot and distribution.snapshot != name:
             self.distributions.snapshot_path(distribution.snapshot).unlink(missing_ok=True)
-        path.unlink(missing_ok=True)
+        self.runs.plan_path(run_id).unlink(missing_ok=True)
         return folded
 
     def account_of(self, segment: str) -> str | None:
@@ -87,4 +86,4 @@ class Ledger:
         return None if not found else self.accounts.names().get(found[0].account_id)
 
 
-__all__ = ["HELD_SCHEMA", "TOKEN_PURPOSE", "Account", "Distribution", "Ledger"]
+__all__ = ["DATA_PURPOSE", "HELD_SCHEMA", "TOKEN_PURPOSE", "Account", "Distribution", "Ledger"]

@@ -3,7 +3,9 @@ to the immutable Parquet snapshot of what that audience holds (`held/`).
 
 What the destination holds is not kept row by row in SQLite: a 2M-member audience is ~6M
 identifiers, which would cost tens of seconds of inserts per run. Each distribution points
-at a snapshot instead, replaced (temp, fsync, rename) when a run is folded in.
+at a snapshot instead, replaced (temp, fsync, rename) when a run is folded in. Snapshots
+hold the platform's SHA-256 match keys, so they are sealed (AES-256-GCM, resolver.Sealer)
+under the ledger's data key and their name, like the resolver's store.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 import polars as pl
 
 from distributor.ledger.held import HELD_SCHEMA, empty_held
-from resolver import Database, private_dir
+from resolver import Database, Sealer, private_dir, write_atomic
 
 
 @dataclass(frozen=True)
@@ -36,9 +38,10 @@ _COLUMNS = "id, segment, account_id, audience_id, audience_name, status, snapsho
 class Distributions:
     """The `distributions` table and the held snapshots."""
 
-    def __init__(self, database: Database, root: Path) -> None:
+    def __init__(self, database: Database, root: Path, sealer: Sealer) -> None:
         self.database = database
         self.held_dir = private_dir(root / "held")
+        self._sealer = sealer
 
     def all(self, segment: str | None = None) -> list[Distribution]:
         where, args = ("", ()) if segment is None else (" WHERE segment = ?", (segment,))
@@ -70,7 +73,13 @@ class Distributions:
         """What the destination holds: person_key, id_type, id, uncertain."""
         if distribution is None or distribution.snapshot is None:
             return empty_held()
-        return pl.read_parquet(self.held_dir / distribution.snapshot).cast(HELD_SCHEMA)
+        name = distribution.snapshot
+        blob = (self.held_dir / name).read_bytes()
+        return self._sealer.open_frame(blob, f"held/{name}").cast(HELD_SCHEMA)
+
+    def write_held(self, name: str, held: pl.DataFrame) -> None:
+        """A new snapshot, sealed: the ids are the platform's SHA-256 match keys."""
+        write_atomic(self.held_dir / name, self._sealer.seal_frame(held, f"held/{name}"))
 
     def snapshot_path(self, name: str) -> Path:
         return self.held_dir / name

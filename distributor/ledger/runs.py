@@ -1,6 +1,7 @@
 """Runs and their batches in the ledger.
 
-A run persists its plan (Parquet, `runs/<run>.parquet`) and one `planned` row per batch;
+A run persists its plan (sealed Parquet, `runs/<run>.parquet`: it holds match keys) and one
+`planned` row per batch;
 a batch is a row range of the plan. Batches move planned -> sent -> acked | failed |
 errored (a batch split to isolate bad rows becomes `split` and its halves take over);
 each transition is committed before and after the call it describes, so after a kill -9
@@ -15,16 +16,19 @@ import time
 from pathlib import Path
 from typing import Any
 
+import polars as pl
+
 from distributor.plan import Batch, Plan
-from resolver import Database, private_dir, write_parquet_atomic
+from resolver import Database, Sealer, private_dir, write_atomic
 
 
 class Runs:
     """The `runs` and `batches` tables, and the plans they point at."""
 
-    def __init__(self, database: Database, root: Path) -> None:
+    def __init__(self, database: Database, root: Path, sealer: Sealer) -> None:
         self.database = database
         self.root = private_dir(root / "runs")
+        self._sealer = sealer
 
     def plan_path(self, run_id: int) -> Path:
         return self.root / f"{run_id}.parquet"
@@ -39,7 +43,7 @@ class Runs:
             ).lastrowid
             or 0
         )
-        write_parquet_atomic(plan.rows, self.plan_path(run_id))
+        write_atomic(self.plan_path(run_id), self._sealer.seal_frame(plan.rows, f"plan/{run_id}"))
         now = time.time()
         with self.database.transaction() as db:
             db.executemany(
@@ -52,6 +56,13 @@ class Runs:
             )
             db.execute("UPDATE runs SET status = 'running' WHERE id = ?", (run_id,))
         return run_id
+
+    def plan_rows(self, run_id: int) -> pl.DataFrame | None:
+        """A run's plan rows (sealed on disk: they hold match keys); None once folded."""
+        path = self.plan_path(run_id)
+        if not path.exists():
+            return None
+        return self._sealer.open_frame(path.read_bytes(), f"plan/{run_id}")
 
     def batch_ids(self, run_id: int) -> dict[int, int]:
         rows = self.database.rows("SELECT seq, id FROM batches WHERE run_id = ?", (run_id,))

@@ -14,8 +14,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-import polars as pl
-
 FILE_MODE = 0o600
 DIR_MODE = 0o700
 
@@ -65,11 +63,6 @@ def atomic_file(path: Path) -> Iterator[IO[bytes]]:
 def write_atomic(path: Path, data: bytes) -> None:
     with atomic_file(path) as handle:
         handle.write(data)
-
-
-def write_parquet_atomic(frame: pl.DataFrame, path: Path) -> None:
-    with atomic_file(path) as handle:
-        frame.write_parquet(handle, compression="zstd")
 
 
 def create_exclusive(path: Path, data: bytes) -> bool:

@@ -11,10 +11,12 @@ or with blocks dropped or reordered, does not open.
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 from typing import IO
 
+import polars as pl
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -46,6 +48,15 @@ class Sealer:
             return self._aead.decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], label.encode())
         except InvalidTag:
             raise StoreError(f"sealed data failed authentication ({label})") from None
+
+    def seal_frame(self, frame: pl.DataFrame, label: str) -> bytes:
+        """A frame as a sealed Parquet blob (zstd inside; sealed bytes do not compress)."""
+        buffer = io.BytesIO()
+        frame.write_parquet(buffer, compression="zstd")
+        return self.seal(buffer.getvalue(), label)
+
+    def open_frame(self, blob: bytes, label: str) -> pl.DataFrame:
+        return pl.read_parquet(io.BytesIO(self.open(blob, label)))
 
     def seal_stream(self, src: IO[bytes], out: IO[bytes], label: str) -> None:
         number = 0

@@ -81,7 +81,7 @@ class Store:
         keys = rows.select(
             "person_key", *(_hex_to_binary(c).alias(c) for c in MATCH_COLUMNS), "maid_type"
         )
-        sealed = sealer.seal(_parquet_bytes(keys), f"{label}/{n}")
+        sealed = sealer.seal_frame(keys, f"{label}/{n}")
         write_atomic(folder / f"keys-{n:05d}.bin", sealed)
 
     def publish(self, partner: str, file_id: int) -> Path:
@@ -137,8 +137,7 @@ class Store:
             folder = self.ingest(partner, file_id)
             for part in sorted(folder.glob("keys-*.bin")):
                 n = int(part.stem.split("-")[1])
-                plain = sealer.open(part.read_bytes(), f"{partner}/{file_id}/{n}")
-                frame = pl.read_parquet(io.BytesIO(plain))
+                frame = sealer.open_frame(part.read_bytes(), f"{partner}/{file_id}/{n}")
                 frames.append(frame.with_columns(pl.lit(order, pl.Int64).alias("_order")))
         if not frames:
             return pl.DataFrame(schema=KEYS_SCHEMA)

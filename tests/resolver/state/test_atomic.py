@@ -11,7 +11,6 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import polars as pl
 import pytest
 
 from resolver.state.atomic import (
@@ -22,7 +21,6 @@ from resolver.state.atomic import (
     private_dir,
     remove_temp_files,
     write_atomic,
-    write_parquet_atomic,
 )
 
 
@@ -123,22 +121,6 @@ def test_create_exclusive_does_not_follow_a_planted_symlink(tmp_path: Path) -> N
     target.symlink_to(elsewhere)
     assert create_exclusive(target, b"secret") is False
     assert not elsewhere.exists()
-
-
-def test_write_parquet_atomic_round_trips(tmp_path: Path) -> None:
-    frame = pl.DataFrame(
-        {
-            "person_key": [b"\x00" * 16, b"\xff" * 16, b"k" * 16],
-            "email_sha256": ["a" * 64, None, "b" * 64],
-            "rows": [1, 2, 3],
-        },
-        schema={"person_key": pl.Binary, "email_sha256": pl.Utf8, "rows": pl.Int64},
-    )
-    target = tmp_path / "seg" / "v1.parquet"
-    write_parquet_atomic(frame, target)
-    assert pl.read_parquet(target).equals(frame)
-    assert mode(target) == 0o600
-    assert leftovers(target.parent) == []
 
 
 def test_remove_temp_files_removes_only_temp_files(tmp_path: Path) -> None:
