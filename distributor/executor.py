@@ -27,6 +27,7 @@ class ExecResult:
     errored_rows: int = 0
     requests: int = 0
     stopped: AuthError | None = None
+    gone: bool = False  # the audience no longer exists on the platform
     errors: list[str] = field(default_factory=list)
 
 
@@ -126,7 +127,7 @@ class Executor:
                 self.stop.set()
                 return []
             except BadRequest as exc:
-                return self._refused(job, batch, batch_id, exc)
+                return await self._refused(job, batch, batch_id, exc)
             except DestinationError as exc:
                 self._give_up(job, batch, batch_id, str(exc))
                 return []
@@ -136,6 +137,22 @@ class Executor:
             return []
         return []
 
+    async def _audience_gone(self, job: _Job) -> bool:
+        """At the run's first refused batch, whether the refusal is the audience itself
+        having been deleted on the platform (asked once; the answer is shared)."""
+        if job.gone_check is None:
+            job.gone_check = asyncio.ensure_future(self._exists(job.audience_id))
+        return not await asyncio.shield(job.gone_check)
+
+    async def _exists(self, audience_id: str) -> bool:
+        try:
+            await self.destination.get_audience(audience_id)
+        except BadRequest:
+            return False
+        except DestinationError:
+            return True  # cannot tell: treat the batch as refused, as before
+        return True
+
     def _give_up(self, job: _Job, batch: Batch, batch_id: int, error: str) -> None:
         """Errored with an unknown outcome: the next run deletes or re-sends its ids."""
         self.runs.mark(batch_id, "errored", error)
@@ -143,11 +160,17 @@ class Executor:
         job.result.errors.append(error)
         job.advance(batch.size, batch.action)
 
-    def _refused(
+    async def _refused(
         self, job: _Job, batch: Batch, batch_id: int, exc: BadRequest
     ) -> list[tuple[Batch, int]]:
         """A refused batch is split in halves until the refused rows stand alone; a single
-        refused row is errored, known not applied."""
+        refused row is errored, known not applied. If the audience itself is gone, the run
+        stops instead."""
+        if await self._audience_gone(job):
+            self.runs.mark(batch_id, "errored", "the audience is gone", applied="no")
+            job.result.gone = True
+            self.stop.set()
+            return []
         if batch.size == 1:
             self.runs.mark(batch_id, "errored", str(exc), applied="no")
             job.result.errored_rows += 1
@@ -172,3 +195,4 @@ class _Job:
     run_id: int
     result: ExecResult
     advance: Advance
+    gone_check: asyncio.Future[bool] | None = None

@@ -1,6 +1,11 @@
 """What a distribution run reports: entered, synced, not synced (no id the destination
-accepts), pending and errored people, from the segment's members, the ledger's record of
-what the destination holds, and the identifiers the run gave up on."""
+accepts), pending and errored people, and identifiers still to delete (held, or maybe held,
+by the destination but no longer wanted), from the segment's members, the ledger's record
+of what the destination holds, and the identifiers the run gave up on.
+
+A run's status: `done` when every member that can be synced is and nothing is left to
+delete; `partial` when it finished otherwise (errored or pending: sync again); `stopped`
+(the token), `audience gone`, `interrupted`, or `dry-run`."""
 
 from __future__ import annotations
 
@@ -21,6 +26,11 @@ class Counts:
     not_synced: int
     pending: int
     errored: int
+    pending_deletes: int = 0
+
+    @property
+    def complete(self) -> bool:
+        return self.pending == self.errored == self.pending_deletes == 0
 
 
 @dataclass(frozen=True)
@@ -29,13 +39,14 @@ class RunReport:
     account: str
     audience_id: str | None
     audience_name: str
-    status: str  # done | dry-run | stopped
+    status: str  # done | partial | stopped | audience gone | interrupted | dry-run
     entered: int
     synced: int
     not_synced: int
     pending: int
     errored: int
     cover_num: int
+    pending_deletes: int
     deletes: int
     adds: int
     batches: int
@@ -48,6 +59,11 @@ class RunReport:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @property
+    def complete(self) -> bool:
+        """Every member that can be synced is, and nothing is left to delete."""
+        return self.status == "done"
 
 
 def ids_by_type(plan: Plan, action: str, acked: pl.Series | None = None) -> dict[str, int]:
@@ -90,10 +106,13 @@ def count(
     with_ids = accepted.select(KEY).unique().height
     synced = int(per_person["synced"].sum())
     errored_people = int(per_person.filter(~pl.col("synced") & pl.col("bad")).height)
+    wanted = to_long(accepted).select(keys).unique()
+    leaving = held.select(keys).unique().join(wanted, on=keys, how="anti").height
     return Counts(
         entered=persons,
         synced=synced,
         not_synced=persons - with_ids,
         pending=with_ids - synced - errored_people,
         errored=errored_people,
+        pending_deletes=leaving,
     )

@@ -1,16 +1,21 @@
 """One distribution run: a segment's members to one ad account, as record sync.
 
-    fold → plan → ensure the audience → execute → fold → report
+    lock → fold → plan → ensure the audience → execute → fold → report
 
+0. **lock**: one run per segment at a time (ledger/locks.py); a second one is told who
+   holds it (Busy);
 1. **fold**: runs a crash left unfolded are applied to the ledger's record of what the
    audience holds, so the plan starts from the truth as far as it is known;
 2. **plan** (plan.py, pure): deletes of who left, then adds of who joined, in batches;
 3. **ensure the audience**: created on first use, after the rules are checked (one ad
    account per segment, a unique name, the audience cap); the distribution is recorded
-   before the create call, so an answer lost in a crash is adopted by name afterwards;
+   before the create call, so an answer lost in a crash is adopted by name afterwards.
+   An existing audience is checked to exist: one deleted on the platform stops the run
+   (AudienceGone) unless the run was asked to `recreate` it;
 4. **execute** (executor.py): the batches within the platform's limits, each batch's
    state in the ledger before and after its call; the retry window spans restarts;
-5. **fold** the outcome, ask the platform for its matched size, and **report**.
+5. **fold** the outcome, ask the platform for its matched size, and **report** with a
+   status that tells what happened (metrics.py).
 """
 
 from __future__ import annotations
@@ -22,7 +27,15 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from distributor.destinations.base import ROLE_MANAGER, Destination
-from distributor.errors import AuthError, DistributorError, RunStopped
+from distributor.errors import (
+    AudienceGone,
+    AuthError,
+    BadRequest,
+    DistributorError,
+    RuleError,
+    RunStopped,
+    TransientError,
+)
 from distributor.executor import ExecResult, Executor, Progress
 from distributor.ledger import Account, Distribution
 from distributor.ledger.held import row_states
@@ -57,6 +70,7 @@ class DistributionRun:
     current: pl.DataFrame
     dry_run: bool = False
     progress: Progress | None = None
+    recreate: bool = False
     rng: random.Random = field(default_factory=random.Random)
 
     def __post_init__(self) -> None:
@@ -67,20 +81,49 @@ class DistributionRun:
         self.name = ""
         self.plan = Plan(rows=pl.DataFrame(), batches=())
         self.acked: pl.Series | None = None  # per plan row, once executed
+        self.run_id: int | None = None
 
     async def execute(self) -> RunReport:
-        self._check_one_account()
-        self.dist = self._folded(self.ledger.distributions.find(self.segment, self.account.id))
-        self.name = self.dist.audience_name if self.dist else self._audience_name()
+        with self.ledger.locks.hold(self.segment):
+            self._check_one_account()
+            self.dist = self._folded(self.ledger.distributions.find(self.segment, self.account.id))
+            self.name = self.dist.audience_name if self.dist else self._audience_name()
+            if self.dry_run:
+                self._plan()
+                return self._report("dry-run", ExecResult())
+            destination = self.workspace.destination(self.account)
+            try:
+                if self.recreate:
+                    await self._forget_gone(destination)
+                self._plan()
+                return await self._deliver(destination)
+            finally:
+                await destination.aclose()
+
+    def _plan(self) -> None:
         held = self.ledger.distributions.held(self.dist)
         self.plan = plan_long(held, to_long(self.current), self.caps.max_batch)
-        if self.dry_run:
-            return self._report("dry-run", ExecResult())
-        destination = self.workspace.destination(self.account)
+
+    async def _forget_gone(self, destination: Destination) -> None:
+        """`--recreate`: an audience deleted on the platform is forgotten, so a new one is
+        made and every member sent; one that still exists is left alone."""
+        if self.dist is None or self.dist.audience_id is None:
+            return
         try:
-            return await self._deliver(destination)
-        finally:
-            await destination.aclose()
+            await destination.get_audience(self.dist.audience_id)
+        except BadRequest:
+            self.dist = self.ledger.distributions.forget_audience(self.dist)
+            return
+        raise RuleError(
+            f"the audience {self.name!r} still exists in ad account {self.account.name!r}:"
+            " --recreate is for an audience deleted on the platform"
+        )
+
+    def interrupted(self) -> None:
+        """The run was stopped from outside (Ctrl-C): say so; the next run resumes."""
+        if self.run_id is not None:
+            message = "interrupted; the next run resumes where this one stopped"
+            self.ledger.runs.finish(self.run_id, "interrupted", message)
 
     # -- the steps ----------------------------------------------------------------
 
@@ -99,32 +142,42 @@ class DistributionRun:
         return dist
 
     async def _deliver(self, destination: Destination) -> RunReport:
-        try:
-            dist = await retrying(
-                lambda: self._ensure_audience(destination), self.backoff, self.rng
-            )
-        except AuthError as exc:
-            raise AuthError(f"{self.account.name}: {exc}; {REAUTHORIZE}", exc.code) from None
+        dist = await self._audience(destination)
         assert dist.audience_id is not None
         runs = self.ledger.runs
         backoff = self.backoff.remaining(runs.window_opened(dist.id))
-        run_id = runs.start(dist.id, self.plan)
-        executor = Executor(
-            destination, runs, backoff, self.workspace.settings.distributor.concurrency, self.rng
-        )
+        self.run_id = run_id = runs.start(dist.id, self.plan)
+        concurrency = self.workspace.settings.distributor.concurrency
+        executor = Executor(destination, runs, backoff, concurrency, self.rng)
         outcome = await executor.run(self.plan, dist.audience_id, run_id, self.progress)
-        message = self._stopped(outcome)
-        runs.finish(run_id, "stopped" if outcome.stopped else "done", message)
         if outcome.acked_rows:
             self._role_confirmed()
         self.acked = pl.Series(row_states(self.plan.rows.height, runs.leaves(run_id)) == "acked")
         self.dist = self.ledger.fold(dist, run_id)
-        cover = 0 if outcome.stopped else await self._cover(destination, dist.audience_id)
-        report = self._report("stopped" if outcome.stopped else "done", outcome, run_id, cover)
+        cover = await self._cover(destination, dist.audience_id, outcome)
+        report = self._report(self._status(outcome), outcome, run_id, cover)
+        if report.status == "done" and not report_complete(report):
+            report = _with_status(report, "partial")
+        runs.finish(run_id, report.status, report.message)
         runs.save_metrics(run_id, report.to_dict())
         if outcome.stopped is not None:
-            raise RunStopped(message or "stopped", report)
+            raise RunStopped(report.message or "stopped", report)
+        if outcome.gone:
+            self.ledger.distributions.mark_gone(dist.id)
+            raise AudienceGone(report.message or "the audience is gone", report)
         return report
+
+    async def _audience(self, destination: Destination) -> Distribution:
+        existed = self.dist is not None and self.dist.audience_id is not None
+        try:
+            dist = await retrying(
+                lambda: self._ensure_audience(destination), self.backoff, self.rng
+            )
+            if existed:
+                await self._check_exists(destination, dist)
+        except AuthError as exc:
+            raise AuthError(f"{self.account.name}: {exc}; {REAUTHORIZE}", exc.code) from None
+        return dist
 
     async def _ensure_audience(self, destination: Destination) -> Distribution:
         dist = self.ledger.distributions.find(self.segment, self.account.id)
@@ -145,6 +198,26 @@ class DistributionRun:
         self._role_confirmed()
         return self._reload()
 
+    async def _check_exists(self, destination: Destination, dist: Distribution) -> None:
+        """An audience deleted on the platform answers 40002 to a look-up. The check is
+        a few tries: a platform that keeps failing leaves it to the batches' retries."""
+        call = lambda: destination.get_audience(dist.audience_id or "")  # noqa: E731
+        try:
+            await retrying(call, self.backoff, self.rng, COVER_ATTEMPTS)
+        except BadRequest:
+            self.ledger.distributions.mark_gone(dist.id)
+            raise AudienceGone(self._gone_message()) from None
+        except TransientError:
+            return
+
+    def _gone_message(self) -> str:
+        return (
+            f"the audience {self.name!r} of segment {self.segment!r} no longer exists in ad"
+            f" account {self.account.name!r} (deleted in TikTok Ads Manager?): run `distributor"
+            f" distribute {self.segment!r} --account {self.account.name!r} --recreate` to create"
+            " it again and send every member"
+        )
+
     def _role_confirmed(self) -> None:
         """The platform let this token create or upload: it may manage audiences."""
         if self.account.role != ROLE_MANAGER:
@@ -158,28 +231,41 @@ class DistributionRun:
         assert found is not None
         return found
 
-    async def _cover(self, destination: Destination, audience_id: str) -> int:
-        """The platform's matched size of the audience; 0 when it cannot be had."""
+    async def _cover(self, destination: Destination, audience_id: str, outcome: ExecResult) -> int:
+        """The platform's matched size of the audience; 0 when it cannot be had. A token
+        refused here stops the run like one refused mid-upload (with nothing to send,
+        this is the only call that would notice)."""
+        if outcome.stopped is not None or outcome.gone:
+            return 0
         call = lambda: destination.get_audience(audience_id)  # noqa: E731
         try:
             info = await retrying(call, self.backoff, self.rng, COVER_ATTEMPTS)
+        except AuthError as exc:
+            outcome.stopped = exc
+            return 0
+        except BadRequest:
+            outcome.gone = True
+            return 0
         except (DistributorError, LookupError, TypeError, ValueError):
             return 0  # a nicety must not fail a finished run
         return info.cover_num
 
-    def _stopped(self, outcome: ExecResult) -> str | None:
-        if outcome.stopped is None:
-            return None
-        return f"{self.account.name}: {outcome.stopped}; {REAUTHORIZE}"
+    def _status(self, outcome: ExecResult) -> str:
+        if outcome.stopped is not None:
+            return "stopped"
+        return "audience gone" if outcome.gone else "done"
+
+    def _message(self, outcome: ExecResult) -> str | None:
+        if outcome.stopped is not None:
+            return f"{self.account.name}: {outcome.stopped}; {REAUTHORIZE}"
+        return self._gone_message() if outcome.gone else None
 
     def _report(
         self, status: str, outcome: ExecResult, run_id: int | None = None, cover: int = 0
     ) -> RunReport:
         held = self.ledger.distributions.held(self.dist)
-        refused = (
-            errored_ids(self.plan, self.ledger.runs.errored_ranges(run_id)) if run_id else None
-        )
-        counts = count(self.current, held, refused)
+        ranges = self.ledger.runs.errored_ranges(run_id) if run_id else []
+        counts = count(self.current, held, errored_ids(self.plan, ranges) if run_id else None)
         return RunReport(
             segment=self.segment,
             account=self.account.name,
@@ -192,11 +278,21 @@ class DistributionRun:
             pending=counts.pending,
             errored=counts.errored,
             cover_num=cover,
+            pending_deletes=counts.pending_deletes,
             deletes=self.plan.count("delete"),
             adds=self.plan.count("add"),
             batches=len(self.plan.batches),
             requests=outcome.requests,
-            message=self._stopped(outcome),
+            message=self._message(outcome),
             ids_added=ids_by_type(self.plan, "add", self.acked),
             ids_deleted=ids_by_type(self.plan, "delete", self.acked),
         )
+
+
+def report_complete(report: RunReport) -> bool:
+    return report.pending == report.errored == report.pending_deletes == 0
+
+
+def _with_status(report: RunReport, status: str) -> RunReport:
+    message = "some members errored or are still pending: run `distributor sync` again"
+    return RunReport(**{**report.to_dict(), "status": status, "message": message})

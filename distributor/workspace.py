@@ -94,11 +94,19 @@ class Workspace:
         *,
         dry_run: bool = False,
         progress: Progress | None = None,
+        recreate: bool = False,
     ) -> RunReport:
-        """Send a segment's members to an ad account, creating its audience on first use."""
+        """Send a segment's members to an ad account, creating its audience on first use
+        (and again with `recreate`, when it was deleted on the platform)."""
         current = current_from_members(members)
-        run = DistributionRun(self, segment, self.account(account), current, dry_run, progress)
-        return asyncio.run(run.execute())
+        run = DistributionRun(
+            self, segment, self.account(account), current, dry_run, progress, recreate
+        )
+        try:
+            return asyncio.run(run.execute())
+        except KeyboardInterrupt:
+            run.interrupted()
+            raise
 
     def sync(
         self,

@@ -2,12 +2,13 @@
 
 One module per command group (accounts.py, segments.py, distribute.py: distribute, sync,
 status; sandbox.py; demo.py); rendering lives apart in render.py. Errors raised on purpose
-(distributor.errors, resolver.ResolverError) and bad settings end as one line and exit
-status 1, never a traceback.
+(distributor.errors, resolver.ResolverError) and bad settings end as one line, never a
+traceback, with the exit status distributor/errors.py documents.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 import click
@@ -15,6 +16,7 @@ import click
 from config import SettingsError
 from config.cli import CleanErrors, home_option
 from distributor.cli import accounts, demo, distribute, sandbox, segments
+from distributor.cli.render import EXIT_CODES
 from distributor.cli.state import CliState
 from distributor.errors import DistributorError
 from resolver import ResolverError
@@ -22,6 +24,7 @@ from resolver import ResolverError
 
 class _Group(CleanErrors):
     errors: ClassVar[tuple[type[Exception], ...]] = (DistributorError, ResolverError, SettingsError)
+    exit_codes: ClassVar[Mapping[type[Exception], int]] = EXIT_CODES
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -8,10 +8,11 @@ import json
 import click
 import polars as pl
 
-from distributor.cli.render import print_reports, row_bar, run_metrics
+from config.cli import failure
+from distributor.cli.render import EXIT_CODES, PARTIAL, print_reports, row_bar, run_metrics
 from distributor.cli.segments import distributed_to, segment_workspace
 from distributor.cli.state import CliState, pass_state
-from distributor.errors import DistributorError, RunStopped
+from distributor.errors import DistributorError
 from distributor.metrics import RunReport
 from distributor.workspace import Workspace
 from resolver import ResolverError, Segments
@@ -46,18 +47,37 @@ def _emit(reports: list[RunReport], as_json: bool) -> None:
 @click.argument("segment")
 @click.option("--account", required=True, help="Ad account name (`accounts list`).")
 @click.option("--dry-run", is_flag=True, help="Print the plan; send nothing.")
+@click.option(
+    "--recreate", is_flag=True, help="Make the audience again if it was deleted on the platform."
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_state
 def distribute_command(
-    state: CliState, segment: str, account: str, dry_run: bool, as_json: bool
+    state: CliState, segment: str, account: str, dry_run: bool, recreate: bool, as_json: bool
 ) -> None:
-    """Send a segment to an ad account (creating its audience on first use)."""
+    """Send a segment to an ad account (creating its audience on first use).
+
+    Exit status: 0 done, 3 partial (some members errored or pending: sync again), 4 the
+    token was refused (re-authorize), 5 the audience is gone (use --recreate), 6 another
+    run holds the segment, 1 any other error, 130 interrupted."""
+    bar = None if as_json else row_bar
     with segment_workspace(state) as ws:
         name, people = members(ws, segment)
         report = ws.distribute(
-            name, people, account, dry_run=dry_run, progress=None if as_json else row_bar
+            name, people, account, dry_run=dry_run, progress=bar, recreate=recreate
         )
     _emit([report], as_json)
+    _exit_partial([report])
+
+
+def _exit_partial(reports: list[RunReport]) -> None:
+    unfinished = [r for r in reports if r.status == "partial"]
+    if unfinished:
+        raise failure(
+            f"{len(unfinished)} of {len(reports)} distributions finished with members errored"
+            " or pending: run `distributor sync` again",
+            PARTIAL,
+        )
 
 
 @click.command("sync")
@@ -69,42 +89,51 @@ def distribute_command(
 def sync_command(
     state: CliState, segment: str | None, every: bool, dry_run: bool, as_json: bool
 ) -> None:
-    """Record sync: delete who left, then add who joined, for each distribution."""
+    """Record sync: delete who left, then add who joined, for each distribution.
+
+    Exit status as for `distribute`; with --all, the gravest among the distributions'."""
     if (segment is None) == (not every):
         raise click.UsageError("name a SEGMENT or pass --all")
     reports: list[RunReport] = []
-    failures = 0
+    codes: list[int] = []
     with segment_workspace(state) as ws:
         names = [segment] if segment else sorted(distributed_to(ws))
         for name in names:
             try:
                 canonical, people = members(ws, name)
-                reports.append(
-                    ws.sync(
-                        canonical, people, dry_run=dry_run, progress=None if as_json else row_bar
-                    )
-                )
-            except RunStopped as exc:
-                reports.append(exc.report)
-                failures += 1
-                click.echo(f"{name}: {exc}", err=True)
+                bar = None if as_json else row_bar
+                reports.append(ws.sync(canonical, people, dry_run=dry_run, progress=bar))
             except (ResolverError, DistributorError) as exc:
-                if segment:
-                    raise
-                failures += 1
+                report = getattr(exc, "report", None)
+                if report is not None:
+                    reports.append(report)
+                codes.append(exit_code(exc))
                 click.echo(f"{name}: {exc}", err=True)
     _emit(reports, as_json)
-    if failures:
-        raise click.ClickException(f"{failures} of {len(names)} syncs did not finish")
+    if codes:
+        worst = min(codes, key=lambda code: GRAVITY.index(code) if code in GRAVITY else 99)
+        raise failure(f"{len(codes)} of {len(names)} syncs did not finish", worst)
+    _exit_partial(reports)
+
+
+GRAVITY = (4, 5, 6, 1, PARTIAL)  # the first of these a sync --all saw is its exit status
+
+
+def exit_code(exc: Exception) -> int:
+    return next((code for kind, code in EXIT_CODES.items() if isinstance(exc, kind)), 1)
 
 
 @click.command("status")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_state
 def status_command(state: CliState, as_json: bool) -> None:
-    """Per distribution: entered, synced, not synced, pending, errored, matched size."""
+    """Per distribution: entered, synced, not synced, pending, errored, matched size, and
+    how its last run ended (done, partial, stopped, audience gone, interrupted)."""
     with state.workspace() as ws:
-        runs = [run_metrics(r) for r in ws.ledger.distributions.last_runs()]
+        locks = ws.ledger.locks
+        runs = [
+            run_metrics(r, locks.held(r["segment"])) for r in ws.ledger.distributions.last_runs()
+        ]
     if as_json:
         click.echo(json.dumps(runs, indent=2))
     else:

@@ -12,7 +12,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
+from distributor.errors import AudienceGone, AuthError, Busy
 from distributor.executor import Advance
+
+PARTIAL = 3  # a run finished with members errored or pending
+EXIT_CODES = {AuthError: 4, AudienceGone: 5, Busy: 6}  # RunStopped is an AuthError
 
 STATUS_COLUMNS = (
     "segment",
@@ -47,11 +51,18 @@ def print_reports(reports: Sequence[dict[str, Any]]) -> None:
     )
 
 
-def run_metrics(row: dict[str, Any]) -> dict[str, Any]:
-    """A ledger `last_runs` row as a report dict: its saved metrics, then its columns."""
+def run_metrics(row: dict[str, Any], running: bool = False) -> dict[str, Any]:
+    """A ledger `last_runs` row as a report dict: its saved metrics, then its columns. A
+    run recorded as running whose lock nobody holds (`running` False) was interrupted."""
     metrics = json.loads(row.get("metrics") or "{}")
     merged = {**metrics, **{k: v for k, v in row.items() if k != "metrics" and v is not None}}
     merged.setdefault("status", "never run")
+    if merged.pop("audience_status", None) == "gone":
+        merged["status"] = "audience gone"
+        merged["message"] = "the audience was deleted on the platform: distribute --recreate"
+    elif merged["status"] in ("running", "preparing") and not running:
+        merged["status"] = "interrupted"
+        merged["message"] = "the run's process ended mid-run; the next run resumes"
     return merged
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from distributor.ledger.accounts import Account, Accounts
 from distributor.ledger.distributions import Distribution, Distributions
 from distributor.ledger.held import HELD_SCHEMA, apply_outcomes, outcomes, row_states
+from distributor.ledger.locks import Locks
 from distributor.ledger.runs import Runs
 from resolver import Database, Sealer
 
@@ -31,7 +32,7 @@ CREATE TABLE IF NOT EXISTS distributions (
 CREATE TABLE IF NOT EXISTS runs (
   id INTEGER PRIMARY KEY, distribution_id INTEGER NOT NULL REFERENCES distributions(id),
   started_at REAL NOT NULL, finished_at REAL, status TEXT NOT NULL, rows INTEGER NOT NULL,
-  metrics TEXT, message TEXT);
+  metrics TEXT, message TEXT, folded INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS batches (
   id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(id), seq INTEGER NOT NULL,
   parent_id INTEGER, action TEXT NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL,
@@ -48,11 +49,13 @@ class Ledger:
 
     def __init__(self, state_dir: Path, token_key: bytes, data_key: bytes) -> None:
         self.database = Database(state_dir / "distributor.db", SCHEMA)
+        _migrate(self.database)
         root = state_dir / "distributor"
         data = Sealer(data_key)
         self.accounts = Accounts(self.database, Sealer(token_key))
         self.distributions = Distributions(self.database, root, data)
         self.runs = Runs(self.database, root, data)
+        self.locks = Locks(root)
 
     def close(self) -> None:
         self.database.close()
@@ -74,7 +77,7 @@ class Ledger:
         self.distributions.write_held(name, held)
         with self.database.transaction() as db:
             folded = self.distributions.point(db, distribution, name)
-            db.execute("UPDATE runs SET status = 'folded' WHERE id = ?", (run_id,))
+            db.execute("UPDATE runs SET folded = 1 WHERE id = ?", (run_id,))
         if distribution.snapshot and distribution.snapshot != name:
             self.distributions.snapshot_path(distribution.snapshot).unlink(missing_ok=True)
         self.runs.plan_path(run_id).unlink(missing_ok=True)
@@ -84,6 +87,16 @@ class Ledger:
         """The ad account a segment is distributed to, if any."""
         found = self.distributions.all(segment)
         return None if not found else self.accounts.names().get(found[0].account_id)
+
+
+def _migrate(database: Database) -> None:
+    """Columns added since a ledger was made. Runs folded before `folded` existed had
+    their status overwritten with 'folded'; their real outcome is unknown."""
+    columns = {row["name"] for row in database.rows("PRAGMA table_info(runs)")}
+    if "folded" not in columns:
+        with database.transaction() as db:
+            db.execute("ALTER TABLE runs ADD COLUMN folded INTEGER NOT NULL DEFAULT 0")
+            db.execute("UPDATE runs SET folded = 1, status = 'unknown' WHERE status = 'folded'")
 
 
 __all__ = ["DATA_PURPOSE", "HELD_SCHEMA", "TOKEN_PURPOSE", "Account", "Distribution", "Ledger"]

@@ -65,6 +65,24 @@ class Distributions:
             (audience_id, distribution_id),
         )
 
+    def mark_gone(self, distribution_id: int) -> None:
+        """The audience was found deleted on the platform (status: `gone`)."""
+        self.database.write(
+            "UPDATE distributions SET status = 'gone' WHERE id = ?", (distribution_id,)
+        )
+
+    def forget_audience(self, distribution: Distribution) -> Distribution:
+        """The audience is gone from the platform: the next run creates a new one, which
+        holds nobody yet."""
+        self.database.write(
+            "UPDATE distributions SET audience_id = NULL, status = 'creating', snapshot = NULL"
+            " WHERE id = ?",
+            (distribution.id,),
+        )
+        if distribution.snapshot:
+            self.snapshot_path(distribution.snapshot).unlink(missing_ok=True)
+        return replace(distribution, audience_id=None, status="creating", snapshot=None)
+
     def rename_segment(self, old: str, new: str) -> None:
         """A renamed segment keeps its distributions (audience names stay)."""
         self.database.write("UPDATE distributions SET segment = ? WHERE segment = ?", (new, old))
@@ -94,7 +112,8 @@ class Distributions:
     def last_runs(self) -> list[dict[str, Any]]:
         """Each distribution with its account and latest run (metrics as JSON text)."""
         rows = self.database.rows(
-            "SELECT d.segment, a.name AS account, d.audience_id, d.audience_name, r.id AS run,"
+            "SELECT d.segment, a.name AS account, d.audience_id, d.audience_name,"
+            " d.status AS audience_status, r.id AS run,"
             " r.status, r.started_at, r.finished_at, r.metrics, r.message FROM distributions d"
             " JOIN accounts a ON a.id = d.account_id LEFT JOIN runs r ON r.id ="
             " (SELECT MAX(id) FROM runs WHERE distribution_id = d.id) ORDER BY d.segment"

@@ -119,7 +119,7 @@ class Runs:
 
     def unfolded(self, distribution_id: int) -> list[int]:
         rows = self.database.rows(
-            "SELECT id FROM runs WHERE distribution_id = ? AND status != 'folded' ORDER BY id",
+            "SELECT id FROM runs WHERE distribution_id = ? AND folded = 0 ORDER BY id",
             (distribution_id,),
         )
         return [int(r["id"]) for r in rows]

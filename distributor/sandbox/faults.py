@@ -22,6 +22,12 @@ class Faults:
     # documented; some report 40002 for permission problems): a client must not read a
     # 40002 to an empty probe as proof of the Admin or Operator role.
     params_first: bool = False
+    # Revoke the requesting token after this many accepted mapping requests (0: never), so
+    # a token can stop working in the middle of an upload.
+    revoke_after: int = 0
+    # Delete the audience after this many accepted mapping requests to it (0: never), as
+    # an advertiser deleting it in Ads Manager in the middle of an upload.
+    delete_after: int = 0
 
     def update(self, data: dict[str, Any]) -> None:
         if not data:
@@ -36,3 +42,6 @@ class Faults:
             self.throttle_burst = int(data["throttle_burst"])
         if "params_first" in data:
             self.params_first = bool(data["params_first"])
+        for name in ("revoke_after", "delete_after"):
+            if name in data:
+                setattr(self, name, int(data[name]))

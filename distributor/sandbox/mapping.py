@@ -117,6 +117,42 @@ def _cells(schema: list[str], batch: list[list[Any]]) -> Cells:
     return columns, targets
 
 
+def _count_towards_revocation(box: Sandbox, request: Request) -> None:
+    """The `revoke_after` fault: the token stops working after N accepted mappings."""
+    if box.faults.revoke_after > 0:
+        box.faults.revoke_after -= 1
+        if box.faults.revoke_after == 0:
+            box.state.tokens[request.headers.get("Access-Token", "")].revoked = True
+
+
+def _count_towards_deletion(box: Sandbox, audiences: list[str]) -> None:
+    """The `delete_after` fault: the audiences are deleted after N accepted mappings."""
+    if box.faults.delete_after > 0:
+        box.faults.delete_after -= 1
+        if box.faults.delete_after == 0:
+            for audience_id in audiences:
+                box.state.audiences.pop(audience_id, None)
+
+
+def _valid_targets(
+    box: Sandbox, schema: list[str], batch: list[list[Any]]
+) -> dict[tuple[str, str], list[str]]:
+    """(audience, id type) -> ids of a batch, every id checked as TikTok checks it."""
+    fast = _fast_cells(schema, batch)
+    columns, targets = fast if fast is not None else _cells(schema, batch)
+    for id_type, values in columns.items():
+        length = 32 if id_type.endswith("MD5") else 64
+        if values and not _all_hex(values, length):
+            raise ApiError(
+                40002, f"Parameter error: {id_type} ids must be {length} lowercase hex characters"
+            )
+    if box.faults.poison_ids:
+        poison = set(box.faults.poison_ids)
+        if any(poison.intersection(values) for values in columns.values()):
+            raise ApiError(40002, "Parameter error: batch_data holds an invalid user id")
+    return targets
+
+
 async def segment_mapping(box: Sandbox, request: Request) -> Result:
     roles = token_roles(box, request)
     body = await body_json(request)
@@ -130,18 +166,7 @@ async def segment_mapping(box: Sandbox, request: Request) -> Result:
     if action not in ("add", "delete"):
         raise ApiError(40002, "Parameter error: action must be add or delete")
     schema, batch = _check_batch(body.get("id_schema"), body.get("batch_data"))
-    fast = _fast_cells(schema, batch)
-    columns, targets = fast if fast is not None else _cells(schema, batch)
-    for id_type, values in columns.items():
-        length = 32 if id_type.endswith("MD5") else 64
-        if values and not _all_hex(values, length):
-            raise ApiError(
-                40002, f"Parameter error: {id_type} ids must be {length} lowercase hex characters"
-            )
-    if box.faults.poison_ids:
-        poison = set(box.faults.poison_ids)
-        if any(poison.intersection(values) for values in columns.values()):
-            raise ApiError(40002, "Parameter error: batch_data holds an invalid user id")
+    targets = _valid_targets(box, schema, batch)
     touched = sorted({audience_id for audience_id, _ in targets})
     audiences = {a: owned_audience(box, advertiser, a, "audience_ids") for a in touched}
     for (audience_id, id_type), values in targets.items():
@@ -151,6 +176,8 @@ async def segment_mapping(box: Sandbox, request: Request) -> Result:
         else:
             bucket.difference_update(values)
     box.state.dirty = True
+    _count_towards_revocation(box, request)
+    _count_towards_deletion(box, touched)
     return {}, {
         "action": action,
         "count": len(batch),

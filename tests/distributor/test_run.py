@@ -16,7 +16,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from distributor.errors import RuleError, RunStopped
+from distributor.errors import AuthError, RuleError, RunStopped
 from distributor.metrics import RunReport
 from distributor.sandbox.handle import InProcessSandbox, SandboxHandle
 from distributor.sandbox.process import SandboxProcess
@@ -124,13 +124,17 @@ def test_revoked_token_stops_then_reauthorize_and_sync(
     ws = workspace(home, sb)
     first = members(range(2_000))
     report = ws.distribute("fans", first, "acme")
-    sb.revoke(sb.token("admin"))
+    sb.faults(revoke_after=3)  # the token stops working mid-upload
     bigger = members(range(20_000))
     started = time.monotonic()
     with pytest.raises(RunStopped, match="re-authorize") as stopped:
         ws.sync("fans", bigger)
     assert time.monotonic() - started < 10
+    assert stopped.value.report.status == "stopped"
     assert stopped.value.report.pending > 0
+    # Revoked before a run starts: it stops at once too, before anything is planned.
+    with pytest.raises(AuthError, match="re-authorize"):
+        ws.sync("fans", bigger)
     code = sb.auth_code([sb.advertiser()], role="ADMIN")
     again = accounts_add(home, sb, sb.advertiser(), "acme", code=code)
     assert again.exit_code == 0, again.output
@@ -200,7 +204,7 @@ def test_rows_a_batch_is_refused_for_are_isolated(
     poison = [people["email_sha256"][i] for i in bad_rows]
     sb.faults(poison_ids=poison)
     report = _run(home, sb, "fans", people)
-    assert report.status == "done"
+    assert report.status == "partial"  # finished, with members errored: sync again
     assert report.errored == len(bad_rows)
     assert report.synced == report.entered - report.not_synced - len(bad_rows)
     held = sb.members(report.audience_id or "")
