@@ -42,6 +42,7 @@ class Distributions:
         self.database = database
         self.held_dir = private_dir(root / "held")
         self._sealer = sealer
+        self._last: tuple[str, pl.DataFrame] | None = None  # the snapshot this process wrote
 
     def all(self, segment: str | None = None) -> list[Distribution]:
         where, args = ("", ()) if segment is None else (" WHERE segment = ?", (segment,))
@@ -92,12 +93,15 @@ class Distributions:
         if distribution is None or distribution.snapshot is None:
             return empty_held()
         name = distribution.snapshot
+        if self._last is not None and self._last[0] == name:
+            return self._last[1]
         blob = (self.held_dir / name).read_bytes()
         return self._sealer.open_frame(blob, f"held/{name}").cast(HELD_SCHEMA)
 
     def write_held(self, name: str, held: pl.DataFrame) -> None:
         """A new snapshot, sealed: the ids are the platform's SHA-256 match keys."""
         write_atomic(self.held_dir / name, self._sealer.seal_frame(held, f"held/{name}"))
+        self._last = (name, held)  # snapshots are immutable: read back without unsealing
 
     def snapshot_path(self, name: str) -> Path:
         return self.held_dir / name

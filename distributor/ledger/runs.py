@@ -29,6 +29,7 @@ class Runs:
         self.database = database
         self.root = private_dir(root / "runs")
         self._sealer = sealer
+        self._plans: dict[int, pl.DataFrame] = {}  # plans this process started
 
     def plan_path(self, run_id: int) -> Path:
         return self.root / f"{run_id}.parquet"
@@ -44,6 +45,7 @@ class Runs:
             or 0
         )
         write_atomic(self.plan_path(run_id), self._sealer.seal_frame(plan.rows, f"plan/{run_id}"))
+        self._plans[run_id] = plan.rows
         now = time.time()
         with self.database.transaction() as db:
             db.executemany(
@@ -62,6 +64,8 @@ class Runs:
         path = self.plan_path(run_id)
         if not path.exists():
             return None
+        if run_id in self._plans:
+            return self._plans.pop(run_id)
         return self._sealer.open_frame(path.read_bytes(), f"plan/{run_id}")
 
     def batch_ids(self, run_id: int) -> dict[int, int]:
