@@ -110,21 +110,15 @@ def test_kill_at_each_step_of_a_claim_then_restart(
     crashed_then_finished(tmp_path, golden, point, SIDECAR_FILE)
 
 
-@pytest.mark.parametrize("point", STATES)
-def test_kill_at_named_point_then_restart(
-    point: str, tmp_path: Path, golden: dict[str, Any], clean_env: None
-) -> None:
-    crashed_then_finished(tmp_path, golden, point, None)
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("file", CLAIMED_FILES)
 @pytest.mark.parametrize("point", CLAIM_STEPS + STATES)
 def test_kill_every_file_at_every_point_then_restart(
     point: str, file: str, tmp_path: Path, golden: dict[str, Any], clean_env: None
 ) -> None:
-    """The whole matrix: every named point of every kind of file (a plain one, one with a
-    sidecar, an opt-out, a re-sent refresh)."""
+    """The whole matrix: every named point (the claim's steps and the file's states) of
+    every kind of file (a plain one, one with a sidecar, an opt-out, a re-sent refresh).
+    The default run kills at each claim step of the sidecar file and at random moments."""
     crashed_then_finished(tmp_path, golden, point, file)
 
 
