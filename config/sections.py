@@ -52,6 +52,16 @@ class InboxSettings:
 
 
 @dataclass(frozen=True)
+class GraphSettings:
+    max_links: int = field(metadata=_at_least(1))
+    witnesses: int = field(metadata=_at_least(0))
+    max_emails: int = field(metadata=_at_least(1))
+    max_phones: int = field(metadata=_at_least(1))
+    max_maids: int = field(metadata=_at_least(1))
+    max_identifiers: int = field(metadata=_at_least(1))
+
+
+@dataclass(frozen=True)
 class DistributorSettings:
     batch_size: int = field(metadata=_at_least(1))
     concurrency: int = field(metadata=_at_least(1))
@@ -101,6 +111,7 @@ SECTIONS: dict[str, type[Any]] = {
     "resolver": ResolverSettings,
     "keys": KeysSettings,
     "inbox": InboxSettings,
+    "graph": GraphSettings,
     "distributor": DistributorSettings,
     "tiktok": TikTokSettings,
     "sandbox": SandboxSettings,

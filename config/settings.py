@@ -20,6 +20,7 @@ from typing import Any
 from config.sections import (
     SECTIONS,
     DistributorSettings,
+    GraphSettings,
     InboxSettings,
     KeysSettings,
     PartnerSettings,
@@ -72,6 +73,7 @@ class Settings:
     resolver: ResolverSettings
     keys: KeysSettings
     inbox: InboxSettings
+    graph: GraphSettings
     distributor: DistributorSettings
     tiktok: TikTokSettings
     sandbox: SandboxSettings

@@ -5,7 +5,11 @@ root of every secret. Subkeys come from HKDF-SHA256 with distinct, versioned `in
 labels, so rotating a purpose means bumping its version, not the master key.
 
 * node key   = HMAC(K_node, kind ":" sha256_hex(canonical))   (32 bytes, internal)
-* person key = 16 bytes, internal and never shown to anyone
+* person key = 16 bytes, internal and never shown to anyone: for a person of a partner's
+  graph, AES-256(K_person/partner, "tsrpid" ‖ 0 ‖ 1 ‖ pid) (a keyed permutation of the
+  durable person number, so it is unique and turns back into the pid); for a person made
+  only for one run (a file resolved outside a partner's graph), AES-256(K_derived/partner,
+  the smallest node key of the person)
 * person_id  = "tp" + base32(AES-256(K_partner, person key)): one block, a keyed
   permutation, so only the service can translate between partners' encodings.
 
@@ -113,6 +117,14 @@ class KeyRing:
         """AES-256 key for the partner's person_id encoding."""
         return self.subkey(f"partner-id/{partner}")
 
+    def person_key_key(self, partner: str) -> bytes:
+        """AES-256 key turning a partner's durable person numbers into person keys."""
+        return self.subkey(f"person/{partner}")
+
+    def derived_key_key(self, partner: str) -> bytes:
+        """AES-256 key for the person keys of persons made for one run only."""
+        return self.subkey(f"person-derived/{partner}")
+
     def partner_data_key(self, partner: str) -> bytes:
         """AES-256-GCM key for the partner's stored match keys."""
         return self.subkey(f"partner-data/{partner}")
@@ -167,6 +179,38 @@ def _ecb(keys: pl.Series, key: bytes, *, decrypt: bool) -> pl.Series:
         if not valid.all()
         else series
     )
+
+
+PID_PREFIX = int.from_bytes(b"tsrpid\x00\x01", "big")
+
+
+def _blocks(hi: np.ndarray, lo: np.ndarray) -> pl.Series:
+    """16-byte big-endian blocks from two 64-bit halves, as a Binary series."""
+    halves = np.empty((len(hi), 2), dtype=">u8")
+    halves[:, 0], halves[:, 1] = hi, lo
+    arrow = pa.FixedSizeBinaryArray.from_buffers(
+        pa.binary(PERSON_KEY_BYTES), len(hi), [None, pa.py_buffer(halves.tobytes())]
+    )
+    return pl.Series("person_key", pl.from_arrow(arrow)).cast(pl.Binary)
+
+
+def person_keys_of(pids: np.ndarray, key: bytes) -> pl.Series:
+    """Person keys of durable person numbers (pids >= 0)."""
+    prefix = np.full(len(pids), PID_PREFIX, dtype=np.uint64)
+    return _ecb(_blocks(prefix, pids.astype(np.uint64)), key, decrypt=False)
+
+
+def pids_of(person_keys: pl.Series, key: bytes) -> pl.Series:
+    """The pid behind each person key (null where it is not a durable person's key)."""
+    plain = _ecb(person_keys, key, decrypt=True)
+    prefix = plain.bin.slice(0, 8).bin.reinterpret(dtype=pl.UInt64, endianness="big")
+    pid = plain.bin.slice(8, 8).bin.reinterpret(dtype=pl.UInt64, endianness="big")
+    return pl.select(pl.when(prefix == PID_PREFIX).then(pid.cast(pl.Int64))).to_series()
+
+
+def derived_person_keys(hi: np.ndarray, lo: np.ndarray, key: bytes) -> pl.Series:
+    """Person keys of one-run persons, from each person's smallest node key."""
+    return _ecb(_blocks(hi, lo), key, decrypt=False)
 
 
 def encode_person_ids(person_keys: pl.Series, partner_key: bytes) -> pl.Series:

@@ -42,6 +42,8 @@ ZERO_MAID: Final = "zero_maid"
 INVALID_HASH: Final = "invalid_hash"
 NO_IDENTIFIER: Final = "no_identifier"
 INVALID_ACTION: Final = "invalid_action"
+BLOCKED_IDENTIFIER: Final = "blocked_identifier"  # every identifier is blocklisted junk
+FORGOTTEN: Final = "forgotten"  # carries an identifier erased by `resolver forget`
 
 # Columns prepare() returns, in order (contract C1). MATCH_COLUMNS are the destination
 # match keys: SHA-256 of each family's profile form, the only values the store keeps sealed.
@@ -49,3 +51,5 @@ NODE_COLUMNS: Final = ("email_node", "phone_node", "maid_node")
 MATCH_COLUMNS: Final = ("email_sha256", "phone_sha256", "maid_sha256")
 ERROR_COLUMNS: Final = ("email_error", "phone_error", "maid_error")
 PREPARED_COLUMNS: Final = (*NODE_COLUMNS, *MATCH_COLUMNS, "maid_type", *ERROR_COLUMNS)
+# A row's identifiers as node ids of its partner's graph (segment snapshots, members).
+NODE_ID_COLUMNS: Final = ("email_node_id", "phone_node_id", "maid_node_id")

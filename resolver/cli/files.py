@@ -13,11 +13,13 @@ from rich.console import Console
 
 from resolver.cli.render import report_table, row_progress
 from resolver.cli.state import CliState, pass_state
+from resolver.graph.partner import partner_graph
+from resolver.graph.rules import GraphRules
 from resolver.home import Home
 from resolver.partners import resolve_options
-from resolver.pipeline.derive import CHUNK_SCHEMA, OUTPUT_COLUMNS
 from resolver.pipeline.report import Progress
 from resolver.pipeline.run import Resolution, resolve_file
+from resolver.pipeline.settle import CHUNK_SCHEMA, OUTPUT_COLUMNS
 from resolver.pipeline.write import chunk_writer
 from resolver.sample import write_sample
 
@@ -120,15 +122,21 @@ def resolve_command(
 ) -> None:
     """Give every row a keyed pseudonymous person_id for PARTNER.
 
-    The partner's registered region (`partners add --region`) is the default phone region.
-    One output row per input row, in order: row, person_id (empty when rejected) and
-    reject_reason (empty when resolved)."""
+    Rows are persons of PARTNER's identity graph when the partner has one in this home
+    (nothing is added to it: only the inbox does that), else of a graph of this file
+    alone. The partner's registered region (`partners add --region`) is the default phone
+    region. One output row per input row, in order: row, person_id (empty when rejected)
+    and reject_reason (empty when resolved)."""
 
     def job(home: Home, tmp: Path, progress: Progress | None) -> Resolution:
         keyring = home.keyring()
         options = resolve_options(home, partner, region=region, tmpdir=tmp)
-        resolution = resolve_file(input_path, partner=partner, keyring=keyring, options=options)
-        chunks = (chunk.select(OUTPUT_COLUMNS) for chunk in resolution.chunks(progress))
+        rules = GraphRules.from_settings(home.settings.graph)
+        resolution = resolve_file(
+            input_path, partner=partner, keyring=keyring, options=options, rules=rules
+        )
+        base = partner_graph(home, partner)
+        chunks = (chunk.select(OUTPUT_COLUMNS) for chunk in resolution.chunks(progress, base))
         _drain(chunks, output, {c: CHUNK_SCHEMA[c] for c in OUTPUT_COLUMNS})
         return resolution
 

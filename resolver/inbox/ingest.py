@@ -5,6 +5,12 @@ work/<partner>/<file_id>/src           the claimed raw file (deleted at purge)
 work/<partner>/<file_id>/sidecar.toml  its sidecar, if the partner sent one
 work/<partner>/<file_id>/out/          the partner's outputs, published to the outbox at commit
 work/<partner>/<file_id>/tmp/          decompression space
+work/<partner>/<file_id>/spool/        pass one's rows, until the graph has seen them all
+
+A file is processed and committed under its partner's graph lock: pass one spools its
+rows, the graph takes its identifiers (a pending generation), pass two writes the
+outputs and the store's parts; the commit records the segment versions and commits the
+graph generation in one transaction.
 """
 
 from __future__ import annotations
@@ -20,17 +26,20 @@ from pathlib import Path
 from typing import Any
 
 from resolver.errors import SYSTEM_FAULTS, InputError, ResolverError, SegmentError
+from resolver.graph.partner import FileGraph, Graphs
+from resolver.graph.persons import PersonIndex
 from resolver.home import Home
 from resolver.inbox.crash import crash_point
 from resolver.inbox.retention import keep_raw
 from resolver.inbox.watch import inode_refusal
 from resolver.keys import KeyRing
-from resolver.partners import partner_settings
-from resolver.pipeline.derive import CHUNK_SCHEMA, OUTPUT_COLUMNS
+from resolver.partners import OPTOUT, partner_settings
 from resolver.pipeline.job import ResolveOptions
 from resolver.pipeline.read import ReadLimits, content_blocks, open_regular
 from resolver.pipeline.report import Progress
-from resolver.pipeline.run import resolve_file
+from resolver.pipeline.run import Resolution, resolve_file
+from resolver.pipeline.settle import CHUNK_SCHEMA, OUTPUT_COLUMNS
+from resolver.pipeline.spool import Spool
 from resolver.pipeline.write import chunk_writer
 from resolver.segments.sidecar import Sidecar, read_sidecar
 from resolver.segments.versions import (
@@ -79,6 +88,7 @@ class Ingest:
         self.control = control
         self.keyring = keyring
         self.store = Store(home.store)
+        self.graphs = Graphs(home, control, keyring)
         self.stop_requested = False
 
     def workdir(self, rec: FileRecord) -> Path:
@@ -97,10 +107,11 @@ class Ingest:
             message = "processing this file stopped the service repeatedly; it is set aside"
             return self.quarantine(rec, refusal_error("repeated_failure", rec.name, message))
         try:
-            if rec.state == CLAIMED:
-                rec = self._process(rec, progress)
-            if rec.state == PROCESSED:
-                rec = self._commit(rec)
+            with self.graphs.store.lock(rec.partner):
+                if rec.state == CLAIMED:
+                    rec = self._process(rec, progress)
+                if rec.state == PROCESSED:
+                    rec = self._commit(rec)
             if rec.state == COMMITTED:
                 rec = self._purge(rec)
         except (InputError, SegmentError) as exc:
@@ -123,9 +134,10 @@ class Ingest:
 
     def _process(self, rec: FileRecord, progress: Progress | None) -> FileRecord:
         work = self.workdir(rec)
-        for leftover in ("out", "tmp"):
+        for leftover in ("out", "tmp", "spool"):
             shutil.rmtree(work / leftover, ignore_errors=True)
         self.store.discard(rec.partner, rec.id)
+        self.graphs.discard(rec.id)
         src = work / "src"
         _check_regular(src, rec.name)
         mac = self._content_mac(src, work / "sidecar.toml", rec.name)
@@ -161,42 +173,66 @@ class Ingest:
         tmp, out = private_dir(work / "tmp"), private_dir(work / "out")
         conf = partner_settings(self.home, rec.partner, self.control)
         options = ResolveOptions.from_settings(self.home.settings, conf, tmpdir=tmp)
-        resolution = resolve_file(src, partner=rec.partner, keyring=self.keyring, options=options)
+        resolution = resolve_file(
+            src, partner=rec.partner, keyring=self.keyring, options=options, rules=self.graphs.rules
+        )
         resolution.report.file = rec.name
-        fmt = self.home.settings.inbox.output_format
-        sealer, label = self.sealer(rec.partner), f"{rec.partner}/{rec.id}"
-        staging = private_dir(self.store.staging(rec.id))  # a header-only file has no parts
-        output = out / f"{rec.name}.resolved.{fmt}"
-        empty = {c: CHUNK_SCHEMA[c] for c in OUTPUT_COLUMNS}
-        with resolution, chunk_writer(output, fmt, empty) as writer:
-            for n, chunk in enumerate(resolution.chunks(progress)):
-                if self.stop_requested:
-                    raise Abandoned(rec.name)
-                self.store.write_part(staging, n, chunk, sealer, label)
-                writer.write(chunk.select(OUTPUT_COLUMNS))
-                if n == 0:
-                    crash_point("mid_processing", rec.name)
+        spool = Spool(work / "spool", self.sealer(rec.partner), f"{rec.partner}/{rec.id}/spool")
+        with resolution:
+            resolution.spool(spool, progress, lambda: self._check_stop(rec.name))
+        readmit = self._sidecar(rec).readmit_forgotten
+        taken = self.graphs.take(rec.partner, rec.id, spool, readmit, rec.kind == OPTOUT)
+        self._settle(rec, resolution, spool, taken, out)
         report = resolution.report
+        report.graph = taken.change.counts() if taken.generation is not None else {}
         report.write(out / f"{rec.name}.report.json", file_id=rec.id, kind=rec.kind)
         shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(spool.folder, ignore_errors=True)
         counts = {"rows": report.rows, "resolved": report.resolved, "rejected": report.rejected}
         self.control.set_state(rec.id, PROCESSED, seconds=report.seconds, **counts)
 
+    def _check_stop(self, name: str) -> None:
+        if self.stop_requested:
+            raise Abandoned(name)
+
+    def _settle(
+        self, rec: FileRecord, resolution: Resolution, spool: Spool, taken: FileGraph, out: Path
+    ) -> None:
+        """Pass two: the partner's resolved file, the store's members, retired IDs."""
+        fmt = self.home.settings.inbox.output_format
+        staging = private_dir(self.store.staging(rec.id))  # a header-only file has no parts
+        output = out / f"{rec.name}.resolved.{fmt}"
+        empty = {c: CHUNK_SCHEMA[c] for c in OUTPUT_COLUMNS}
+        with chunk_writer(output, fmt, empty) as writer:
+            for n, chunk in enumerate(resolution.settle(spool, taken.keyed, taken.settled)):
+                self._check_stop(rec.name)
+                self.store.write_members(staging, n, chunk)
+                writer.write(chunk.select(OUTPUT_COLUMNS))
+                if n == 0:
+                    crash_point("mid_processing", rec.name)
+        retired = self.graphs.retired(rec.partner, taken.state, taken.change)
+        if not retired.is_empty():
+            with chunk_writer(out / f"{rec.name}.retired.csv", "csv") as writer:
+                writer.write(retired)
+
     def _commit(self, rec: FileRecord) -> FileRecord:
         self.store.publish(rec.partner, rec.id)
-        changes = self._changes(rec)
-        changes += follow_copies(self.control, self.store, changes)
+        index = PersonIndex(self.graphs.pending_state(rec.partner, rec.id))
+        changes = self._changes(rec, index)
+        changes += follow_copies(self.control, self.store, index, changes)
         write_snapshots(self.store, rec.id, changes)
         crash_point("mid_commit", rec.name)
         self._publish_outputs(rec)
-        self.control.commit(rec.id, new_versions(rec.partner, changes))
+        also = self.graphs.committing(rec.id)
+        self.control.commit(rec.id, new_versions(rec.partner, changes), also)
         crash_point("before_purge", rec.name)
         return self.control.file(rec.id)
 
-    def _changes(self, rec: FileRecord) -> list[Change]:
-        if rec.kind == "optout":
-            return optout_changes(self.control, self.store, rec.partner, rec.id)
-        return data_changes(self.control, self.store, rec.partner, rec.id, self._sidecar(rec))
+    def _changes(self, rec: FileRecord, index: PersonIndex) -> list[Change]:
+        if rec.kind == OPTOUT:
+            return optout_changes(self.control, self.store, index, rec.partner, rec.id)
+        file = (rec.partner, rec.id)
+        return data_changes(self.control, self.store, index, file, self._sidecar(rec))
 
     def _sidecar(self, rec: FileRecord) -> Sidecar:
         path = self.workdir(rec) / "sidecar.toml"
@@ -228,6 +264,8 @@ class Ingest:
     def quarantine(self, rec: FileRecord, error: dict[str, Any]) -> Outcome:
         """Move the file to quarantine/<partner>/ with error.json; other files go on."""
         self.control.set_state(rec.id, QUARANTINED, error=json.dumps(error, sort_keys=True))
+        with self.graphs.store.lock(rec.partner):
+            self.graphs.discard(rec.id)
         self.finish_quarantine(self.control.file(rec.id))
         return Outcome(rec.id, rec.partner, rec.name, QUARANTINED, error=error)
 

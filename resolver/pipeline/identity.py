@@ -1,55 +1,36 @@
-"""Who each row is: the identity rule. This is the seam the identity graph plugs into.
+"""Node keys: what the identity graph is made of.
 
-A rule says which node hashes `prepare` must compute (`nodes`) and turns a prepared frame
-into each row's 16-byte person key (null where the row has no usable identifier).
-
-The rule today, `FirstIdentifier`: a row's person is its highest-priority usable
-identifier (email, then phone, then MAID, `kinds.FAMILIES` order), and the person key is
-the first 16 bytes of that identifier's node key, HMAC(K_node, family ":" sha256(canonical)).
-Only that one node hash is computed per row. The identity graph will be a rule that asks
-for every node (`nodes="all"`) and looks the row's node keys up in the partner's graph.
+Every usable identifier of a row gets a node key, HMAC(K_node, family ":" sha256(canonical))
+(resolver.keys), kept as its first 16 bytes in two unsigned 64-bit halves (`<family>_hi`,
+`<family>_lo`): fixed-width integers join and sort far faster than strings or bytes, and
+128 bits make a collision among a partner's identifiers out of reach. The graph
+(resolver.graph) links the node keys that rows carry together into persons.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import ClassVar, Literal, Protocol
-
 import polars as pl
 
 from resolver import kinds as k
-from resolver.pipeline.hashing import hex_to_binary, hmac_sha256_hex
+from resolver.pipeline.hashing import hmac_sha256_hex
 
-# Which node hashes prepare computes: none (match keys only), the one of the family the
-# rule chose per row (as `person_node` and `person_family`), or all of them.
-NodeMode = Literal["none", "chosen", "all"]
+KEY_COLUMNS = tuple(f"{fam}_{half}" for fam in k.FAMILIES for half in ("hi", "lo"))
 
 
-class IdentityRule(Protocol):
-    nodes: ClassVar[NodeMode]
-
-    def person_keys(self, prepared: pl.DataFrame, node_hmac_key: str) -> pl.Series:
-        """A Binary series of 16-byte person keys, row-aligned with `prepared`."""
-        ...
-
-
-def chosen_family(usable: Mapping[str, Sequence[str]]) -> pl.Expr:
-    """The highest-priority family with a usable identifier on each row; `usable` names,
-    per family, the columns that are non-null where it has one."""
-    chosen: pl.Expr = pl.lit(None, dtype=pl.String)
-    for fam in reversed(k.FAMILIES):
-        if usable.get(fam):
-            ok = pl.any_horizontal([pl.col(c).is_not_null() for c in usable[fam]])
-            chosen = pl.when(ok).then(pl.lit(fam)).otherwise(chosen)
-    return chosen
+def node_key_halves(family: str, node_hash: pl.Expr, node_hmac_key: str) -> list[pl.Expr]:
+    """The two 64-bit halves of the node key of `node_hash` (SHA-256 hex of a canonical
+    value of `family`), aliased `<family>_hi` and `<family>_lo`; null stays null."""
+    key = hmac_sha256_hex(pl.lit(f"{family}:") + node_hash, node_hmac_key)
+    return [
+        key.str.slice(0, 16).str.to_integer(base=16, dtype=pl.UInt64).alias(f"{family}_hi"),
+        key.str.slice(16, 16).str.to_integer(base=16, dtype=pl.UInt64).alias(f"{family}_lo"),
+    ]
 
 
-class FirstIdentifier:
-    """A row's person is its first usable identifier (see the module docstring)."""
-
-    nodes: ClassVar[NodeMode] = "chosen"
-
-    def person_keys(self, prepared: pl.DataFrame, node_hmac_key: str) -> pl.Series:
-        node = pl.col("person_family") + ":" + pl.col("person_node")
-        key = hex_to_binary(hmac_sha256_hex(node, node_hmac_key).str.slice(0, 32))
-        return prepared.select(key.alias("person_key")).to_series()
+def node_keys(prepared: pl.DataFrame, node_hmac_key: str) -> pl.DataFrame:
+    """KEY_COLUMNS for the node hashes of a prepared frame (`<family>_node` columns)."""
+    return prepared.select(
+        expr
+        for fam in k.FAMILIES
+        for expr in node_key_halves(fam, pl.col(f"{fam}_node"), node_hmac_key)
+    )

@@ -11,8 +11,9 @@ import polars as pl
 
 from config import PartnerSettings, Settings
 from resolver import kinds as k
+from resolver.graph.persons import KeyScheme
+from resolver.graph.rules import GraphRules
 from resolver.pipeline.columns import ColumnMap
-from resolver.pipeline.identity import FirstIdentifier, IdentityRule
 from resolver.pipeline.read import ReadLimits
 
 
@@ -67,7 +68,8 @@ class Job:
     options: ResolveOptions
     node_key: str = ""
     partner_key: bytes = b""
-    identity: IdentityRule = field(default_factory=FirstIdentifier)
+    persons: KeyScheme = field(default_factory=lambda: KeyScheme(b"", b""))
+    rules: GraphRules = field(default_factory=GraphRules)
 
     @property
     def families(self) -> list[str]:

@@ -5,18 +5,18 @@ MAID): the node hash (SHA-256 of the canonical form, what node keys are made of)
 match key (SHA-256 of the destination profile's form) and a reject code. Plaintext wins
 when valid, then a pre-hashed value; a family's error shows only when neither is usable.
 The work is staged in lazy passes (canonical forms, hashes, combination) so nothing is
-computed twice, and only the node hashes the identity rule needs are computed at all.
+computed twice, and node hashes only when asked for (`hash` needs match keys only).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Literal
 
 import polars as pl
 
 from resolver import kinds as k
 from resolver.pipeline.hashing import sha256_hex, valid_sha256
-from resolver.pipeline.identity import NodeMode, chosen_family
 from resolver.pipeline.normalize import (
     check_region,
     email_canonical,
@@ -27,6 +27,9 @@ from resolver.pipeline.normalize import (
     trim,
 )
 from resolver.pipeline.profiles import Profile, get_profile
+
+# Which node hashes prepare computes: none (match keys only) or all of them.
+NodeMode = Literal["none", "all"]
 
 
 def prepare(
@@ -39,28 +42,16 @@ def prepare(
     maid_type: str | None = None,
 ) -> pl.DataFrame:
     """The rows of `df`, in order, as `kinds.PREPARED_COLUMNS` (node columns null unless
-    `nodes="all"`), plus `person_node` and `person_family` when `nodes="chosen"`.
-    `columns` maps input kinds to source column names; `maid_type` is the type of MAIDs
-    under an untyped header (null, the default, when the partner did not say)."""
+    `nodes="all"`). `columns` maps input kinds to source column names; `maid_type` is the
+    type of MAIDs under an untyped header (null, the default, when the partner did not
+    say)."""
     spec = get_profile(profile)
     region = check_region(region)
     work = df.select([pl.col(name).cast(pl.String).alias(kind) for kind, name in columns.items()])
     if k.PHONE in columns:
         work = work.with_columns(phone_e164(work.get_column(k.PHONE), region).alias("_phone_c"))
     lazy = _staged(work, columns, spec, nodes, maid_type)
-    if nodes != "chosen":
-        return lazy.select(k.PREPARED_COLUMNS).collect()
-    person_node = pl.coalesce(
-        *(pl.when(pl.col("_chosen") == fam).then(pl.col(f"{fam}_node")) for fam in k.FAMILIES)
-    )
-    return lazy.select(
-        *(
-            pl.lit(None, dtype=pl.String).alias(c) if c in k.NODE_COLUMNS else pl.col(c)
-            for c in k.PREPARED_COLUMNS
-        ),
-        person_node.alias("person_node"),
-        pl.col("_chosen").alias("person_family"),
-    ).collect()
+    return lazy.select(k.PREPARED_COLUMNS).collect()
 
 
 def _staged(
@@ -70,7 +61,7 @@ def _staged(
     nodes: NodeMode,
     maid_type: str | None,
 ) -> pl.LazyFrame:
-    """The lazy passes: canonical values, forms, the chosen family, hashes, combination."""
+    """The lazy passes: canonical values, forms, hashes, combination."""
     maids = [kind for kind in k.MAID_KINDS if kind in columns]
     present = {"email": k.EMAIL in columns, "phone": k.PHONE in columns, "maid": bool(maids)}
     with_nodes = nodes != "none"
@@ -83,7 +74,6 @@ def _staged(
             *_maid_stage(maids, maid_type),
         )
         .with_columns(_forms_stage(maids, spec))
-        .with_columns(chosen_family(_usable(columns, maids)).alias("_chosen"))
         .with_columns(_hashes(present, nodes))
         .with_columns(
             *_combine("email", present["email"], k.EMAIL_SHA256 in columns, with_nodes),
@@ -93,40 +83,15 @@ def _staged(
     )
 
 
-def _usable(columns: Mapping[str, str], maids: list[str]) -> dict[str, list[str]]:
-    """Per family, the staged columns that hold a usable (valid) identifier."""
-    return {
-        "email": [
-            f"_email_{p}"
-            for p, kind in (("c", k.EMAIL), ("pre", k.EMAIL_SHA256))
-            if kind in columns
-        ],
-        "phone": [
-            f"_phone_{p}"
-            for p, kind in (("c", k.PHONE), ("pre", k.PHONE_SHA256))
-            if kind in columns
-        ],
-        "maid": ["_maid_c"] if maids else [],
-    }
-
-
 def _hashes(present: Mapping[str, bool], nodes: NodeMode) -> list[pl.Expr]:
     """SHA-256 of each family's canonical value (node) and profile form (match key)."""
     parts = ("c", "form") if nodes != "none" else ("form",)
     return [
-        sha256_hex(_node_source(fam, part, nodes)).alias(f"_{fam}_{part}_h")
+        sha256_hex(pl.col(f"_{fam}_{part}")).alias(f"_{fam}_{part}_h")
         for fam in k.FAMILIES
         if present[fam]
         for part in parts
     ]
-
-
-def _node_source(family: str, part: str, nodes: NodeMode) -> pl.Expr:
-    """What to hash: with `nodes="chosen"` a canonical value only where its family is chosen."""
-    column = pl.col(f"_{family}_{part}")
-    if nodes == "chosen" and part == "c":
-        return pl.when(pl.col("_chosen") == family).then(column)
-    return column
 
 
 def _null() -> pl.Expr:

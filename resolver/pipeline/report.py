@@ -33,6 +33,7 @@ class ResolveReport:
     invalid: dict[str, dict[str, int]] = field(default_factory=dict)
     reject_reasons: dict[str, int] = field(default_factory=dict)
     distinct_persons: int = 0
+    graph: dict[str, Any] = field(default_factory=dict)  # what the file did to the graph
     seconds: float = 0.0
     rows_per_second: float = 0.0
 
@@ -68,9 +69,8 @@ class Tally:
             if bucket:
                 self.report.invalid[fam] = dict(bucket)
 
-    def resolved(self, chunk: pl.DataFrame) -> None:
-        """Identifiers, reject reasons and persons of a resolved chunk."""
-        self.identifiers(chunk)
+    def persons(self, chunk: pl.DataFrame) -> None:
+        """Reject reasons and persons of a settled chunk (pass two)."""
         reasons = Counter(self.report.reject_reasons)
         reasons.update(
             dict(chunk.get_column("reject_reason").drop_nulls().value_counts().iter_rows())

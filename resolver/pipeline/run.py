@@ -1,7 +1,8 @@
 """A run: open a file, detect its columns, and take its chunks through the stages on an
-engine, counting as they pass. The flow is read → columns → prepare (normalize, hash) →
-identity → derive; the stages (derive.py) are functions of frames, and the engine decides
-how frames are read and fed through them.
+engine, counting as they pass. Pass one is read → columns → prepare (normalize, hash) →
+node keys, into a spool; the graph then links the file's node keys; pass two settles
+each row's person (settle.py). The stages (derive.py) are functions of frames, and the
+engine decides how frames are read and fed through them.
 
 `LocalEngine` runs on this machine with Polars: chunks of `chunk_rows` rows (memory stays
 bounded whatever the file's size), the next one read on a thread while the current one is
@@ -11,6 +12,8 @@ computed. A second engine (Spark, say) implements `Engine.run` for the same stag
 from __future__ import annotations
 
 import gc
+import os
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
@@ -20,6 +23,11 @@ from typing import Protocol
 
 import polars as pl
 
+from resolver.graph.blocklist import NO_KEYS, blocked, blocklist_keys
+from resolver.graph.persons import KeyScheme
+from resolver.graph.rules import GraphRules
+from resolver.graph.state import GraphState
+from resolver.graph.update import apply, rebuild
 from resolver.keys import KeyRing
 from resolver.pipeline.columns import detect_columns
 from resolver.pipeline.derive import HASH_STAGES, RESOLVE_STAGES
@@ -28,6 +36,11 @@ from resolver.pipeline.normalize import check_region
 from resolver.pipeline.profiles import get_profile
 from resolver.pipeline.read import Source, open_source, prefetch, read_chunks
 from resolver.pipeline.report import Progress, ResolveReport, Tally
+from resolver.pipeline.settle import Settled, settle
+from resolver.pipeline.spool import Keyed, Spool
+from resolver.state.seal import Sealer
+
+Stop = Callable[[], None]  # raises to abandon a run between chunks
 
 
 class Engine(Protocol):
@@ -72,6 +85,8 @@ class Resolution:
             columns=dict(job.columns.kinds),
             ignored_columns=list(job.columns.ignored),
         )
+        self._tally = Tally(self.report, job.families)
+        self._started = time.perf_counter()
 
     def __enter__(self) -> Resolution:
         return self
@@ -82,26 +97,55 @@ class Resolution:
     def close(self) -> None:
         self._stack.close()
 
-    def chunks(self, progress: Progress | None = None) -> Iterator[pl.DataFrame]:
-        """Resolved chunks in file order (derive.CHUNK_SCHEMA columns)."""
+    def spool(
+        self, spool: Spool, progress: Progress | None = None, stop: Stop | None = None
+    ) -> None:
+        """Pass one: every chunk through prepare and the node keys into `spool`."""
         if not self.job.partner_key:
             raise ValueError("resolving needs a keyring and a partner")
-        tally = Tally(self.report, self.job.families)
-        yield from self._drive(RESOLVE_STAGES, tally.resolved, tally, progress)
+        self._started = time.perf_counter()
+        for chunk in self._drive(RESOLVE_STAGES, self._tally.identifiers, progress):
+            if stop is not None:
+                stop()
+            spool.write(chunk)
+
+    def settle(self, spool: Spool, keyed: Keyed, settled: Settled) -> Iterator[pl.DataFrame]:
+        """Pass two: the spooled rows with their persons (settle.CHUNK_SCHEMA), counted."""
+        for chunk in settle(spool, keyed, settled, self.job.partner_key):
+            self._tally.persons(chunk)
+            yield chunk
+        self._tally.finish(time.perf_counter() - self._started)
+
+    def chunks(
+        self, progress: Progress | None = None, base: GraphState | None = None
+    ) -> Iterator[pl.DataFrame]:
+        """Both passes, with the persons of a graph of this file alone (or of `base` with
+        this file applied in memory; persons `base` does not hold get one-run keys)."""
+        state = base if base is not None else GraphState()
+        scheme = replace(self.job.persons, durable=state.next_pid)
+        junk = blocklist_keys(self.job.node_key)
+        if state.nodes and state.rules_version != self.job.rules.version:
+            rebuild(state, blocked(state.hi, state.lo, junk), self.job.rules)
+        with tempfile.TemporaryDirectory(dir=self.job.options.tmpdir) as tmp:
+            spool = Spool(Path(tmp) / "spool", Sealer(os.urandom(32)), "run")
+            self.spool(spool, progress)
+            keyed = spool.keyed(junk, NO_KEYS)
+            change = apply(state, keyed.nodes, self.job.rules)
+            self.report.graph = change.counts()
+            yield from self.settle(spool, keyed, Settled.of(state, change.ids, scheme))
 
     def hashed(self, progress: Progress | None = None) -> Iterator[pl.DataFrame]:
         """Match keys and errors only (the `hash` command): no key needed."""
-        tally = Tally(self.report, self.job.families)
-        yield from self._drive(HASH_STAGES, tally.identifiers, tally, progress)
+        self._started = time.perf_counter()
+        yield from self._drive(HASH_STAGES, self._tally.identifiers, progress)
+        self._tally.finish(time.perf_counter() - self._started)
 
     def _drive(
         self,
         stages: Sequence[Stage],
         count: Callable[[pl.DataFrame], None],
-        tally: Tally,
         progress: Progress | None,
     ) -> Iterator[pl.DataFrame]:
-        started = time.perf_counter()
         try:
             for chunk in self._engine.run(self.source, self.job, stages):
                 count(chunk)
@@ -110,7 +154,6 @@ class Resolution:
                 yield chunk
         finally:
             self.close()
-        tally.finish(time.perf_counter() - started)
 
 
 def resolve_file(
@@ -120,6 +163,7 @@ def resolve_file(
     keyring: KeyRing | None,
     options: ResolveOptions | None = None,
     engine: Engine | None = None,
+    rules: GraphRules | None = None,
 ) -> Resolution:
     """Open, validate and detect the columns of a file; InputError if it is malformed.
     `keyring` and `partner` may be None only for `hashed()` (match keys, no IDs)."""
@@ -133,11 +177,16 @@ def resolve_file(
     except BaseException:
         stack.close()
         raise
-    node_key, partner_key = "", b""
-    if keyring is not None:
-        node_key = keyring.node_hmac_key
-        partner_key = keyring.partner_id_key(partner) if partner is not None else b""
-    job = Job(columns=columns, options=options, node_key=node_key, partner_key=partner_key)
+    job = Job(columns=columns, options=options, rules=rules or GraphRules())
+    if keyring is not None and partner is not None:
+        job = replace(
+            job,
+            node_key=keyring.node_hmac_key,
+            partner_key=keyring.partner_id_key(partner),
+            persons=KeyScheme(keyring.person_key_key(partner), keyring.derived_key_key(partner)),
+        )
+    elif keyring is not None:
+        job = replace(job, node_key=keyring.node_hmac_key)
     resolution = Resolution(source, job, stack, engine or LocalEngine())
     resolution.report.partner = partner
     return resolution

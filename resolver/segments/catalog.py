@@ -8,21 +8,33 @@
     segments.changes("Sports fans", 1, 2) -> who joined and who left between two versions
     segments.copy(name, new) / rename(name, new)
 
-Members carry the SHA-256 match keys of the configured destination profile, decrypted in
-memory from the partner's sealed store for the caller; they are never written out.
+Members are persons of the partner's identity graph as it stands now: a version's member
+rows are resolved through the latest graph, so a merge after the version was made counts.
+Each member carries every match key the partner has for that person (one row per key),
+plus the shared identifiers its rows carry; blocklisted junk never. The SHA-256 match keys
+of the configured destination profile are decrypted in memory from the partner's sealed
+graph for the caller; they are never written out.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 
 from resolver.errors import SegmentError
+from resolver.graph.levels import BLOCKED, ERASED
+from resolver.graph.persons import KeyScheme, PersonIndex, person_keys
+from resolver.graph.state import GraphState
+from resolver.graph.store import GraphStore
 from resolver.home import Home
+from resolver.kinds import FAMILIES, MATCH_COLUMNS, NODE_ID_COLUMNS
+from resolver.pipeline.spool import MAID_TYPES
 from resolver.segments.names import normalize_name
 from resolver.segments.versions import copy_segment, rename_segment
 from resolver.state.control import Control, SegmentRecord, VersionRecord
+from resolver.state.graphdb import GraphDB
 from resolver.state.seal import Sealer
 from resolver.state.store import KEYS_SCHEMA, Store
 
@@ -52,6 +64,8 @@ class Segments:
         self.home = home
         self.control = Control(home.control_db)
         self.store = Store(home.store)
+        self.graphs = GraphStore(home.store, GraphDB(self.control.database))
+        self._graphs: dict[str, GraphState] = {}
 
     def close(self) -> None:
         self.control.close()
@@ -87,8 +101,7 @@ class Segments:
     def versions(self, name: str) -> list[VersionInfo]:
         return [_version(row) for row in self.control.versions(self._record(name).id)]
 
-    def person_keys(self, name: str, version: int | None = None) -> pl.Series:
-        record = self._record(name)
+    def _rows(self, record: SegmentRecord, version: int | None) -> pl.DataFrame:
         version = record.version if version is None else version
         if version == 0:
             return self.store.members(None)
@@ -97,21 +110,72 @@ class Segments:
             raise SegmentError(f"segment {record.name!r} has no version {version}")
         return self.store.members(row.path)
 
-    def members(self, name: str, version: int | None = None) -> pl.DataFrame:
-        """person_key (16 bytes) and email_sha256, phone_sha256, maid_sha256 (hex or null),
-        maid_type ("idfa", "gaid" or null) for each member of the version (default: the
-        latest). The match keys are each person's latest from the partner's files."""
+    def _graph(self, partner: str) -> GraphState:
+        if partner not in self._graphs:
+            self._graphs[partner] = self.graphs.load(partner, keys=False)
+        return self._graphs[partner]
+
+    def _scheme(self, partner: str) -> KeyScheme:
+        ring = self.home.keyring()
+        return KeyScheme(ring.person_key_key(partner), ring.derived_key_key(partner))
+
+    def _member_pids(self, record: SegmentRecord, version: int | None) -> np.ndarray:
+        rows = self._rows(record, version)
+        pids = PersonIndex(self._graph(record.partner)).pids(rows)
+        return np.unique(pids[pids >= 0])
+
+    def person_keys(self, name: str, version: int | None = None) -> pl.Series:
+        """The person keys of a version's members (default: the latest), in today's graph."""
         record = self._record(name)
-        keys = self.person_keys(name, version)
-        if keys.is_empty():
+        pids = self._member_pids(record, version)
+        return person_keys(self._graph(record.partner), pids, self._scheme(record.partner))
+
+    def members(self, name: str, version: int | None = None) -> pl.DataFrame:
+        """One row per member and match key: person_key (16 bytes) and one of
+        email_sha256, phone_sha256, maid_sha256 (hex; the others null), maid_type ("idfa",
+        "gaid" or null), for the members of the version (default: the latest): every
+        identifier of each member person, and the shared ones its rows carry."""
+        record = self._record(name)
+        state = self._graph(record.partner)
+        rows = self._rows(record, version)
+        row_pids = PersonIndex(state).pids(rows)
+        members = np.unique(row_pids[row_pids >= 0])
+        if len(members) == 0:
             return pl.DataFrame(schema=KEYS_SCHEMA)
-        sealer = Sealer(self.home.keyring().partner_data_key(record.partner))
-        files = self.control.committed_files(record.partner)
-        match = self.store.match_keys(record.partner, files, sealer)
-        return keys.to_frame().join(match, on="person_key", how="left").select(list(KEYS_SCHEMA))
+        nodes = _member_nodes(state, members, rows, row_pids)
+        return self._with_keys(record.partner, state, nodes)
+
+    def _with_keys(self, partner: str, state: GraphState, nodes: pl.DataFrame) -> pl.DataFrame:
+        """(node, pid) rows as person keys and match keys (KEYS_SCHEMA)."""
+        current = self.graphs.db.current(partner)
+        if current is None:
+            return pl.DataFrame(schema=KEYS_SCHEMA)
+        sealer = Sealer(self.home.keyring().partner_data_key(partner))
+        wanted = np.unique(nodes.get_column("node").to_numpy())
+        keys = self.graphs.match_keys(partner, current, sealer, wanted)
+        pids = np.unique(nodes.get_column("pid").to_numpy())
+        person = pl.DataFrame(
+            {"pid": pids, "person_key": person_keys(state, pids, self._scheme(partner))}
+        )
+        frame = nodes.join(keys, on="node").join(person, on="pid")
+        node = frame.get_column("node").to_numpy()
+        frame = frame.with_columns(
+            pl.Series("kind", state.kind[node]),
+            pl.Series("mtype", state.mtype[node]).replace_strict(MAID_TYPE_NAMES, default=None),
+        )
+        return frame.select(
+            "person_key",
+            *(
+                pl.when(pl.col("kind") == i).then(pl.col("match").bin.encode("hex")).alias(column)
+                for i, column in enumerate(MATCH_COLUMNS)
+            ),
+            pl.when(pl.col("kind") == FAMILIES.index("maid"))
+            .then(pl.col("mtype"))
+            .alias("maid_type"),
+        ).unique()
 
     def changes(self, name: str, old: int, new: int) -> tuple[pl.Series, pl.Series]:
-        """(joined, left) person keys between two versions."""
+        """(joined, left) person keys between two versions, in today's graph."""
         before, after = self.person_keys(name, old), self.person_keys(name, new)
         joined = after.filter(~after.is_in(before.implode()))
         left = before.filter(~before.is_in(after.implode()))
@@ -126,3 +190,22 @@ class Segments:
 
 def _version(row: VersionRecord) -> VersionInfo:
     return VersionInfo(row.version, row.members, row.added, row.removed, row.file_id, row.created)
+
+
+MAID_TYPE_NAMES = {code: name for name, code in MAID_TYPES.items()}
+
+
+def _member_nodes(
+    state: GraphState, members: np.ndarray, rows: pl.DataFrame, row_pids: np.ndarray
+) -> pl.DataFrame:
+    """(node, pid): every sendable node of each member person, and each node its member
+    rows carry (a shared identifier: sent for the rows that carry it)."""
+    sendable = (state.base != BLOCKED) & (state.base != ERASED)
+    own = np.flatnonzero(np.isin(state.pid, members) & sendable)
+    frames = [pl.DataFrame({"node": own.astype(np.int32), "pid": state.pid[own]})]
+    carried = rows.with_columns(pl.Series("pid", row_pids)).filter(pl.col("pid") >= 0)
+    for column in NODE_ID_COLUMNS:
+        part = carried.select(pl.col(column).alias("node"), "pid").drop_nulls("node")
+        node = part.get_column("node").to_numpy()
+        frames.append(part.filter(pl.Series(sendable[node])))
+    return pl.concat(frames, how="vertical_relaxed").unique()

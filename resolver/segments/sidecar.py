@@ -1,5 +1,6 @@
-"""A data file's sidecar, `X.toml` beside `X`: which segment the file is, and whether it
-is a full refresh (the default) or incremental (`mode = "incremental"`)."""
+"""A data file's sidecar, `X.toml` beside `X`: which segment the file is, whether it is a
+full refresh (the default) or incremental (`mode = "incremental"`), and whether it brings
+back people erased by `resolver forget` on purpose (`readmit_forgotten = true`)."""
 
 from __future__ import annotations
 
@@ -11,13 +12,14 @@ from pathlib import Path
 from resolver.errors import InputError
 
 FULL, INCREMENTAL = "full", "incremental"
-KNOWN = ("segment", "mode")
+KNOWN = ("segment", "mode", "readmit_forgotten")
 
 
 @dataclass(frozen=True)
 class Sidecar:
     segment: str | None = None
     mode: str = FULL
+    readmit_forgotten: bool = False
 
 
 def read_sidecar(path: Path, data_file: str) -> Sidecar:
@@ -39,7 +41,10 @@ def read_sidecar(path: Path, data_file: str) -> Sidecar:
     segment = table.get("segment")
     if segment is not None and not isinstance(segment, str):
         raise InputError("bad_sidecar", path.name, "segment must be a string")
-    return Sidecar(segment=segment, mode=mode)
+    readmit = table.get("readmit_forgotten", False)
+    if not isinstance(readmit, bool):
+        raise InputError("bad_sidecar", path.name, "readmit_forgotten must be true or false")
+    return Sidecar(segment=segment, mode=mode, readmit_forgotten=readmit)
 
 
 def _position(exc: Exception) -> tuple[int | None, int | None]:

@@ -10,6 +10,11 @@
 - A copy of a segment (`segments copy`) follows its source: each new version of the source
   gives the copy a new version with the same members, under the copy's own name.
 
+Members are persons of the partner's graph. A version's snapshot keeps the member *rows*
+(the node ids of their identifiers), so who the members are follows the graph: when two
+persons merge, a segment holding one holds the merged person. Counts (members, added,
+removed) are persons, as the graph stood when the version was made.
+
 A version is made only when the members change (or the segment is new). Its snapshot is
 written before the transaction that records it, so the transaction is the commit point.
 """
@@ -21,6 +26,8 @@ from dataclasses import dataclass
 import polars as pl
 
 from resolver.errors import SegmentError
+from resolver.graph.persons import PersonIndex
+from resolver.kinds import NODE_ID_COLUMNS
 from resolver.segments.names import check_name, normalize_name
 from resolver.segments.sidecar import FULL, Sidecar
 from resolver.state.control import Control, NewVersion, SegmentRecord
@@ -34,19 +41,26 @@ class Change:
     segment_id: int | None
     name: str
     version: int
-    members: pl.Series
+    members: pl.DataFrame  # member rows: node ids
+    persons: int
     added: int
     removed: int
     snapshot: str = ""
     source_index: int | None = None  # for copies: the change they follow
 
 
-def _memberships(store: Store, partner: str, file_id: int, sidecar: Sidecar) -> pl.DataFrame:
-    """(person_key, segment, action) of the file: one row per membership claim."""
+TRIPLE = list(NODE_ID_COLUMNS)
+
+
+def _memberships(
+    store: Store, partner: str, file_id: int, sidecar: Sidecar, index: PersonIndex
+) -> pl.DataFrame:
+    """(node ids, pid, segment, action) of the file: one row per membership claim."""
     frame = store.memberships(partner, file_id).collect()
     if sidecar.segment is not None:
         named = pl.lit([sidecar.segment], dtype=pl.List(pl.String))
         frame = frame.with_columns(named.alias("segments"))
+    frame = frame.with_columns(pl.Series("pid", index.pids(frame)))
     return (
         frame.explode("segments")
         .drop_nulls("segments")
@@ -54,31 +68,43 @@ def _memberships(store: Store, partner: str, file_id: int, sidecar: Sidecar) -> 
             pl.col("segments").str.replace_all(r"\s+", " ").str.strip_chars().alias("segment"),
             pl.col("action").fill_null("add"),
         )
-        .filter(pl.col("segment") != "")
-        .select("person_key", "segment", "action")
+        .filter((pl.col("segment") != "") & (pl.col("pid") >= 0))
+        .select(*TRIPLE, "pid", "segment", "action")
     )
 
 
-def _existing(control: Control, store: Store, segment: SegmentRecord | None) -> pl.Series:
+def _existing(control: Control, store: Store, segment: SegmentRecord | None) -> pl.DataFrame:
     if segment is None or segment.version == 0:
         return store.members(None)
     row = control.version(segment.id, segment.version)
     return store.members(None if row is None else row.path)
 
 
-def _diff(old: pl.Series, new: pl.Series) -> tuple[int, int]:
-    added = int((~new.is_in(old.implode())).sum())
-    removed = int((~old.is_in(new.implode())).sum())
-    return added, removed
+def _persons(index: PersonIndex, rows: pl.DataFrame) -> pl.Series:
+    pids = pl.Series("pid", index.pids(rows))
+    return pids.filter(pids >= 0).unique()
+
+
+def _diff(index: PersonIndex, old: pl.DataFrame, new: pl.DataFrame) -> tuple[int, int, int]:
+    """(persons, added, removed) between two versions' member rows, in today's graph."""
+    before, after = _persons(index, old), _persons(index, new)
+    added = int((~after.is_in(before.implode())).sum())
+    removed = int((~before.is_in(after.implode())).sum())
+    return len(after), added, removed
 
 
 def data_changes(
-    control: Control, store: Store, partner: str, file_id: int, sidecar: Sidecar
+    control: Control,
+    store: Store,
+    index: PersonIndex,
+    file: tuple[str, int],
+    sidecar: Sidecar,
 ) -> list[Change]:
-    """One change per segment the file names. Spellings that differ only in case and
-    spacing ("Movie Fans", "movie  fans") are one segment, shown as its existing name or
-    the file's first spelling."""
-    claims = _memberships(store, partner, file_id, sidecar)
+    """One change per segment the file (partner, file id) names. Spellings that differ
+    only in case and spacing ("Movie Fans", "movie  fans") are one segment, shown as its
+    existing name or the file's first spelling."""
+    partner, file_id = file
+    claims = _memberships(store, partner, file_id, sidecar, index)
     spellings = claims.get_column("segment").unique(maintain_order=True).to_list()
     if sidecar.segment is not None and not spellings:  # a header-only file naming its segment
         spellings = [sidecar.segment]
@@ -90,19 +116,24 @@ def data_changes(
     changes: list[Change] = []
     for key, name in sorted(names.items()):
         rows = grouped.filter(pl.col("norm") == key)
-        _append(changes, *_new_members(control, store, partner, name, rows, sidecar))
+        segment, name, old, new = _new_members(
+            control, store, index, (partner, name), rows, sidecar
+        )
+        _append(changes, index, segment, name, old, new)
     return changes
 
 
 def _new_members(
     control: Control,
     store: Store,
-    partner: str,
-    name: str,
+    index: PersonIndex,
+    named: tuple[str, str],
     rows: pl.DataFrame,
     sidecar: Sidecar,
-) -> tuple[SegmentRecord | None, str, pl.Series, pl.Series]:
-    """(segment, name, old members, new members) of one segment a data file names."""
+) -> tuple[SegmentRecord | None, str, pl.DataFrame, pl.DataFrame]:
+    """(segment, name, old member rows, new member rows) of one segment a data file names.
+    A person's last action in the file decides whether they are in."""
+    partner, name = named
     segment = control.segment(normalize_name(name))
     if segment is not None and segment.partner != partner:
         raise SegmentError(
@@ -112,57 +143,77 @@ def _new_members(
     if segment is not None and segment.source_id is not None:
         raise SegmentError(f"{name!r} is a copy of another segment; files cannot change it")
     old = _existing(control, store, segment)
-    last = rows.group_by("person_key").agg(pl.col("action").last())
-    adds = last.filter(pl.col("action") == "add").get_column("person_key")
+    last = rows.group_by("pid").agg(pl.col("action").last())
+    adds = last.filter(pl.col("action") == "add").get_column("pid")
+    added = rows.filter(pl.col("pid").is_in(adds.implode()) & (pl.col("action") == "add"))
+    added = added.select(TRIPLE)
+    label = segment.name if segment else name
     if sidecar.mode == FULL:
-        return segment, segment.name if segment else name, old, adds
-    deletes = last.filter(pl.col("action") == "delete").get_column("person_key")
-    new = pl.concat([old.filter(~old.is_in(deletes.implode())), adds]).unique()
-    return segment, segment.name if segment else name, old, new
+        return segment, label, old, added
+    deletes = last.filter(pl.col("action") == "delete").get_column("pid")
+    keep = ~pl.Series(index.pids(old)).is_in(deletes.implode())
+    return segment, label, old, pl.concat([old.filter(keep), added]).unique()
 
 
-def optout_changes(control: Control, store: Store, partner: str, file_id: int) -> list[Change]:
-    people = store.memberships(partner, file_id).select("person_key").collect()
-    out = people.get_column("person_key").unique()
+def optout_changes(
+    control: Control, store: Store, index: PersonIndex, partner: str, file_id: int
+) -> list[Change]:
+    people = store.memberships(partner, file_id).collect()
+    out = pl.Series(index.pids(people)).unique()
     changes: list[Change] = []
     for segment in control.segments(partner):
         if segment.source_id is not None:
             continue  # copies follow their source
         old = _existing(control, store, segment)
-        _append(changes, segment, segment.name, old, old.filter(~old.is_in(out.implode())))
+        keep = ~pl.Series(index.pids(old)).is_in(out.implode())
+        _append(changes, index, segment, segment.name, old, old.filter(keep))
     return changes
 
 
+def _same_rows(old: pl.DataFrame, new: pl.DataFrame) -> bool:
+    old, new = old.select(TRIPLE).unique(), new.select(TRIPLE).unique()
+    if old.height != new.height:
+        return False
+    return old.join(new, on=TRIPLE, how="anti", nulls_equal=True).is_empty()
+
+
 def _append(
-    changes: list[Change], segment: SegmentRecord | None, name: str, old: pl.Series, new: pl.Series
+    changes: list[Change],
+    index: PersonIndex,
+    segment: SegmentRecord | None,
+    name: str,
+    old: pl.DataFrame,
+    new: pl.DataFrame,
 ) -> None:
-    added, removed = _diff(old, new)
-    if segment is not None and added == 0 and removed == 0:
+    persons, added, removed = _diff(index, old, new)
+    if segment is not None and added == 0 and removed == 0 and _same_rows(old, new):
         return
     version = 1 if segment is None else segment.version + 1
-    changes.append(
-        Change(None if segment is None else segment.id, name, version, new, added, removed)
-    )
+    segment_id = None if segment is None else segment.id
+    changes.append(Change(segment_id, name, version, new.unique(), persons, added, removed))
 
 
-def follow_copies(control: Control, store: Store, changes: list[Change]) -> list[Change]:
+def follow_copies(
+    control: Control, store: Store, index: PersonIndex, changes: list[Change]
+) -> list[Change]:
     """Changes of the copies of the changed segments (same members, own versions)."""
     extra: list[Change] = []
-    for index, change in enumerate(changes):
+    for position, change in enumerate(changes):
         if change.segment_id is None:
             continue
         for copy in control.copies(change.segment_id):
             old = _existing(control, store, copy)
-            added, removed = _diff(old, change.members)
+            persons, added, removed = _diff(index, old, change.members)
             extra.append(
                 Change(
                     copy.id,
                     copy.name,
                     copy.version + 1,
                     change.members,
+                    persons,
                     added,
                     removed,
-                    source_index=index,
+                    source_index=position,
                 )
             )
     return extra
@@ -186,7 +237,7 @@ def new_versions(partner: str, changes: list[Change]) -> list[NewVersion]:
             name=change.name,
             norm=normalize_name(change.name),
             version=change.version,
-            members=len(change.members),
+            members=change.persons,
             added=change.added,
             removed=change.removed,
             path=change.snapshot,

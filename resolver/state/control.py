@@ -1,6 +1,6 @@
 """The resolver's control plane: one SQLite database (state/resolver.db) holding partners,
 the state of every inbox file, and segments with their versions. Every SQL statement of
-the resolver is in this module.
+the resolver is in this module, but the graph's (graphdb.py).
 
 A file moves through   claimed → processed → committed → purged
                   or   claimed → quarantined | duplicate
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, TypeVar
@@ -265,10 +265,18 @@ class Control:
         )
         return [int(row["id"]) for row in rows]
 
-    def commit(self, file_id: int, versions: Sequence[NewVersion]) -> None:
-        """Record a file's segment versions and mark it committed, in one transaction."""
+    def commit(
+        self,
+        file_id: int,
+        versions: Sequence[NewVersion],
+        also: Callable[[sqlite3.Connection], None] | None = None,
+    ) -> None:
+        """Record a file's segment versions and mark it committed, in one transaction
+        (with `also`: the file's graph generation, committed in the same transaction)."""
         with self.database.transaction() as db:
             _add_versions(db, versions, file_id)
+            if also is not None:
+                also(db)
             _set_state(db, file_id, COMMITTED, {})
 
     # -- segments -------------------------------------------------------------------

@@ -2,11 +2,13 @@
 
 store/staging/<file_id>/          parts of a file being processed (discarded on a crash)
 store/ingest/<partner>/<file_id>/ the committed parts of one file:
-    members-<n>.parquet           person_key, segments, action (pseudonymous only)
-    keys-<n>.bin                  the destination match keys of those rows: a Parquet file
-                                  sealed with AES-256-GCM under the partner's data key
-store/segments/f<file_id>-<n>.parquet   a segment version's members (sorted person keys),
+    members-<n>.parquet           per row with a person: the graph node ids of its
+                                  identifiers (email_node, phone_node, maid_node),
+                                  segments, action (pseudonymous only)
+store/segments/f<file_id>-<n>.parquet   a segment version's member rows (their node ids),
                                         written by the file that made the version
+store/graph/<partner>/            the partner's identity graph (resolver/graph/store.py),
+                                  where the match keys are kept, sealed
 
 Every file is written tmp → fsync → rename and never changed afterwards. A dataset counts
 only once the control database says so (a committed file, a segment_versions row): that
@@ -24,11 +26,15 @@ from pathlib import Path
 import polars as pl
 
 from resolver.errors import StoreError
-from resolver.kinds import MATCH_COLUMNS
+from resolver.kinds import NODE_ID_COLUMNS
 from resolver.state.atomic import fsync_dir, private_dir, remove_temp_files, write_atomic
-from resolver.state.seal import Sealer
 
-MEMBER_COLUMNS = ["person_key", "segments", "action"]
+TRIPLES: dict[str, pl.DataType] = {c: pl.Int32() for c in NODE_ID_COLUMNS}
+MEMBER_SCHEMA: dict[str, pl.DataType] = {
+    **TRIPLES,
+    "segments": pl.List(pl.String()),
+    "action": pl.String(),
+}
 KEYS_SCHEMA: dict[str, pl.DataType] = {
     "person_key": pl.Binary(),
     "email_sha256": pl.String(),
@@ -42,10 +48,6 @@ def _parquet_bytes(frame: pl.DataFrame) -> bytes:
     buffer = io.BytesIO()
     frame.write_parquet(buffer, compression="zstd")
     return buffer.getvalue()
-
-
-def _hex_to_binary(column: str) -> pl.Expr:
-    return pl.col(column).str.decode("hex")
 
 
 class Store:
@@ -68,21 +70,11 @@ class Store:
 
     # -- writing a file's parts -----------------------------------------------------
 
-    def write_part(
-        self, folder: Path, n: int, chunk: pl.DataFrame, sealer: Sealer, label: str
-    ) -> None:
-        """Stage one resolved chunk: its memberships and its sealed match keys (rows with
-        a person only). Match keys are kept as raw bytes, sealed as one Parquet blob."""
+    def write_members(self, folder: Path, n: int, chunk: pl.DataFrame) -> None:
+        """Stage one settled chunk's memberships: rows with a person, by node ids."""
         private_dir(folder)
-        rows = chunk.filter(pl.col("person_key").is_not_null())
-        write_atomic(
-            folder / f"members-{n:05d}.parquet", _parquet_bytes(rows.select(MEMBER_COLUMNS))
-        )
-        keys = rows.select(
-            "person_key", *(_hex_to_binary(c).alias(c) for c in MATCH_COLUMNS), "maid_type"
-        )
-        sealed = sealer.seal_frame(keys, f"{label}/{n}")
-        write_atomic(folder / f"keys-{n:05d}.bin", sealed)
+        rows = chunk.filter(pl.col("person_key").is_not_null()).select(list(MEMBER_SCHEMA))
+        write_atomic(folder / f"members-{n:05d}.parquet", _parquet_bytes(rows))
 
     def publish(self, partner: str, file_id: int) -> Path:
         """Move a file's staged parts into the ingest area (idempotent)."""
@@ -102,52 +94,27 @@ class Store:
         for folder in (self.staging(file_id), self.ingest(partner, file_id)):
             shutil.rmtree(folder, ignore_errors=True)
 
-    def write_snapshot(self, name: str, members: pl.Series) -> None:
-        frame = members.rename("person_key").unique().sort().to_frame()
+    def write_snapshot(self, name: str, triples: pl.DataFrame) -> None:
+        frame = triples.select(list(TRIPLES)).unique().sort(list(TRIPLES), nulls_last=True)
         write_atomic(self.root / name, _parquet_bytes(frame))
 
     # -- reading --------------------------------------------------------------------
 
     def memberships(self, partner: str, file_id: int) -> pl.LazyFrame:
-        """(person_key, segment, action) of a committed file, one row per membership."""
+        """(node ids, segments, action) of a committed file, one row per row with a person."""
         parts = sorted(self.ingest(partner, file_id).glob("members-*.parquet"))
         if not parts:
-            schema = {
-                "person_key": pl.Binary(),
-                "segments": pl.List(pl.String),
-                "action": pl.String(),
-            }
-            return pl.LazyFrame(schema=schema)
+            return pl.LazyFrame(schema=MEMBER_SCHEMA)
         return pl.scan_parquet(parts)
 
-    def members(self, name: str | None) -> pl.Series:
-        """The members of a segment version from its snapshot (None: no version yet)."""
+    def members(self, name: str | None) -> pl.DataFrame:
+        """The member rows (node ids) of a segment version (None: no version yet)."""
         if name is None:
-            return pl.Series("person_key", [], dtype=pl.Binary())
+            return pl.DataFrame(schema=TRIPLES)
         try:
-            return pl.read_parquet(self.root / name).get_column("person_key")
+            return pl.read_parquet(self.root / name)
         except (OSError, pl.exceptions.ComputeError) as exc:
             raise StoreError(f"segment snapshot {name} is unreadable") from exc
-
-    def match_keys(self, partner: str, file_ids: list[int], sealer: Sealer) -> pl.DataFrame:
-        """The latest match keys per person across the given committed files (decrypted;
-        for the distributor only, never written anywhere)."""
-        frames = []
-        for order, file_id in enumerate(file_ids):
-            folder = self.ingest(partner, file_id)
-            for part in sorted(folder.glob("keys-*.bin")):
-                n = int(part.stem.split("-")[1])
-                frame = sealer.open_frame(part.read_bytes(), f"{partner}/{file_id}/{n}")
-                frames.append(frame.with_columns(pl.lit(order, pl.Int64).alias("_order")))
-        if not frames:
-            return pl.DataFrame(schema=KEYS_SCHEMA)
-        stacked = pl.concat(frames).sort("_order", maintain_order=True)
-        latest = stacked.group_by("person_key", maintain_order=True).agg(
-            *(pl.col(c).drop_nulls().last() for c in MATCH_COLUMNS),
-            # the type of that same MAID, not of an older one
-            pl.col("maid_type").filter(pl.col("maid_sha256").is_not_null()).last(),
-        )
-        return latest.with_columns(pl.col(c).bin.encode("hex") for c in MATCH_COLUMNS)
 
     def sweep(self, live_files: set[int]) -> int:
         """Remove staging folders of files no longer in flight and temp files left by a

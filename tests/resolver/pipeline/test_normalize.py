@@ -146,14 +146,3 @@ def test_maid_matches_oracle_and_is_idempotent(values: list[str]) -> None:
 def test_prehashed_matches_oracle(values: list[str]) -> None:
     out = prepare(pl.DataFrame({"h": values}), {k.EMAIL_SHA256: "h"}, region="US")
     assert out["email_sha256"].to_list() == [oracles.prehashed(v) for v in values]
-
-
-@given(st.lists(st.tuples(EMAILS, PHONES, MAIDS), min_size=1, max_size=30))
-def test_person_node_is_the_first_usable_family_node(rows: list[tuple[str, str, str]]) -> None:
-    frame = pl.DataFrame(rows, schema=["e", "p", "m"], orient="row")
-    columns = {k.EMAIL: "e", k.PHONE: "p", k.IDFA: "m"}
-    full = prepare(frame, columns, region="US")
-    person = prepare(frame, columns, region="US", nodes="chosen")
-    expected = full.select(pl.coalesce("email_node", "phone_node", "maid_node")).to_series()
-    assert person["person_node"].to_list() == expected.to_list()
-    assert person.select(k.MATCH_COLUMNS).equals(full.select(k.MATCH_COLUMNS))

@@ -1,0 +1,56 @@
+"""Connected components over dense integer node ids, labelled by their smallest node.
+
+Labelling a component by its smallest node id (rather than scipy's arbitrary label
+order) makes labels comparable between a full rebuild and an incremental update of the
+same edges, and lets a label double as a node id. Node ids and labels are int32 (a
+partner's graph holds fewer than 2^31 identifiers), which halves the memory of 100M edges.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
+
+Ids = NDArray[np.int32]
+ID = np.int32
+
+
+def components(n: int, src: NDArray[np.integer], dst: NDArray[np.integer]) -> Ids:
+    """Per node 0..n-1, the smallest node id of its component over the edges (src, dst)."""
+    labels = np.arange(n, dtype=ID)
+    if len(src) == 0:
+        return labels
+    if 4 * len(src) < n:  # few edges: work on the nodes they touch only
+        touched, local = np.unique(np.concatenate([src, dst]), return_inverse=True)
+        m = len(src)
+        labels[touched] = touched[_smallest(len(touched), local[:m], local[m:])]
+        return labels
+    return _smallest(n, src, dst)
+
+
+def _smallest(n: int, src: NDArray[np.integer], dst: NDArray[np.integer]) -> Ids:
+    weights = np.ones(len(src), dtype=np.int8)
+    graph = csr_matrix((weights, (src, dst)), shape=(n, n))
+    count, labels = connected_components(graph, directed=False)
+    smallest = np.full(count, n, dtype=ID)
+    np.minimum.at(smallest, labels, np.arange(n, dtype=ID))
+    out: Ids = smallest[labels]
+    return out
+
+
+def merge(labels: Ids, a: NDArray[np.integer], b: NDArray[np.integer]) -> Ids:
+    """Labels after also joining the groups labelled a[i] and b[i] (labels are node ids)."""
+    if len(a) == 0:
+        return labels
+    joined = components(len(labels), a, b)
+    return joined[labels]
+
+
+def canonical(labels: Ids) -> Ids:
+    """Relabel every group by its smallest member."""
+    n = len(labels)
+    smallest = np.full(n, n, dtype=ID)
+    np.minimum.at(smallest, labels, np.arange(n, dtype=ID))
+    return smallest[labels]

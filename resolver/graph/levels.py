@@ -1,0 +1,179 @@
+"""The steps of `link.link`, one per kind in priority order, over group labels.
+
+A group label is a node id of one of the group's members; a step maps nodes to the
+groups of earlier steps (a phone to its email's group) or merges groups (`components.
+merge`, over the few labels involved), so only one component pass, the raw one, ever
+runs over the whole graph.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+from numpy.typing import NDArray
+
+from resolver.graph.components import ID, Ids, canonical, components, merge
+from resolver.graph.rules import GraphRules
+
+EMAIL, PHONE, MAID = 0, 1, 2
+KINDS = 3
+LINKED, BLOCKED, SHARED, BRIDGE, ERASED = 0, 1, 2, 3, 4
+
+Codes = NDArray[np.uint8]
+Mask = NDArray[np.bool_]
+
+
+def both_ways(src: Ids, dst: Ids) -> tuple[Ids, Ids]:
+    return np.concatenate([src, dst]), np.concatenate([dst, src])
+
+
+def pair_counts(kind: Codes, src: Ids, dst: Ids) -> pl.DataFrame:
+    """(a, b, j, n): emails or phones a < b of kind j, with how many nodes are seen with
+    both (only pairs some node is seen with)."""
+    ends, others = both_ways(src, dst)
+    j = kind[others]
+    key = ends.astype(np.int64) * KINDS + j
+    several = (np.bincount(key, minlength=len(kind) * KINDS)[key] >= 2) & (j != MAID)
+    adj = pl.DataFrame({"z": ends[several], "a": others[several], "j": j[several]})
+    pairs = adj.join(adj, on=["z", "j"], suffix="_b").filter(pl.col("a") < pl.col("a_b"))
+    return pairs.group_by("a", pl.col("a_b").alias("b"), "j").len("n")
+
+
+def witnessed(pairs: pl.DataFrame, j: int, witnesses: int) -> tuple[Ids, Ids]:
+    """Pairs of kind-j nodes that at least `witnesses` + 1 identifiers are seen with."""
+    strong = pairs.filter((pl.col("j") == j) & (pl.col("n") >= 1 + witnesses))
+    return _ids(strong, "a"), _ids(strong, "b")
+
+
+def _ids(frame: pl.DataFrame, column: str) -> Ids:
+    return frame.get_column(column).to_numpy().astype(ID)
+
+
+def holds(kind: Codes, code: Codes, group: Ids, k: int) -> Mask:
+    """Per group label: whether the group holds a linking identifier of kind k."""
+    out = np.zeros(len(kind), dtype=bool)
+    out[group[(kind == k) & (code == LINKED)]] = True
+    return out
+
+
+def beside(kind: Codes, src: Ids, dst: Ids, k: int, others: tuple[int, ...]) -> pl.DataFrame:
+    """(y, x): each kind-k node y with its neighbours x of the kinds in `others`."""
+    ends, near = both_ways(src, dst)
+    keep = (kind[ends] == k) & np.isin(kind[near], others)
+    return pl.DataFrame({"y": ends[keep], "x": near[keep]})
+
+
+def phones(kind: Codes, src: Ids, dst: Ids, group: Ids) -> tuple[Ids, Ids]:
+    """A phone joins the one group its emails are in; beside two groups it is a bridge.
+    Returns the new labels and the bridges."""
+    near = beside(kind, src, dst, PHONE, (EMAIL,))
+    near = near.select("y", pl.Series("g", group[near.get_column("x").to_numpy()])).unique()
+    per = near.group_by("y").agg(pl.len().alias("groups"), pl.col("g").first())
+    one = per.filter(pl.col("groups") == 1)
+    group = group.copy()
+    group[_ids(one, "y")] = _ids(one, "g")
+    return group, _ids(per.filter(pl.col("groups") > 1), "y")
+
+
+def checked_merge(
+    kind: Codes, code: Codes, group: Ids, pairs: tuple[Ids, Ids], kinds: tuple[int, ...]
+) -> tuple[Ids, Mask]:
+    """Labels after merging the groups of each pair (a[i], b[i]), except that no merge
+    puts two groups holding one of `kinds` together: every pair of such a would-be group
+    is dropped. Returns the labels and which pairs were kept."""
+    a, b = pairs
+    ga, gb = group[a], group[b]
+    merged = components(len(kind), ga, gb)
+    labels = np.unique(np.concatenate([ga, gb]))
+    bad = np.zeros(len(kind), dtype=bool)
+    for k in kinds:
+        holders = labels[holds(kind, code, group, k)[labels]]
+        bad |= np.bincount(merged[holders], minlength=len(kind)) > 1
+    keep = ~bad[merged[ga]]
+    return merge(group, ga[keep], gb[keep]), keep
+
+
+def phone_pairs(kind: Codes, code: Codes, group: Ids, pairs: tuple[Ids, Ids]) -> Ids:
+    """Phones that `witnesses` + 1 identifiers are seen with are one person, unless that
+    puts two persons' emails together."""
+    a, b = pairs
+    linking = (code[a] == LINKED) & (code[b] == LINKED)
+    return checked_merge(kind, code, group, (a[linking], b[linking]), (EMAIL,))[0]
+
+
+def maids(kind: Codes, src: Ids, dst: Ids, group: Ids, code: Codes) -> tuple[Ids, Ids, int]:
+    """A MAID joins every group its emails and phones are in when no two of those hold
+    emails and no two hold phones; otherwise it keeps to the one group of its emails (or,
+    with none, of its phones), and is a bridge when that is not one group either.
+    Returns the new labels, the bridges and how many links to a group were refused."""
+    near = _maid_groups(kind, src, dst, group, code)
+    group = group.copy()
+    one = near.filter(pl.col("groups") == 1)
+    group[_ids(one, "y")] = _ids(one, "g")
+    several = near.filter(pl.col("groups") > 1)
+    if several.is_empty():
+        return group, np.empty(0, dtype=ID), 0
+    per = _maid_choices(several, kind, code, group)
+    wide = several.join(per.filter("together").select("y"), on="y")
+    y, g = _ids(wide, "y"), _ids(wide, "g")
+    group, kept = checked_merge(kind, code, group, (y, g), (EMAIL, PHONE))
+    joined = np.unique(y[kept])
+    homes = per.filter((pl.col("homes") == 1) & ~pl.col("y").is_in(joined))
+    home_y = _ids(homes, "y")
+    group[home_y] = group[_ids(homes, "home")]
+    bridges = _ids(per.filter(pl.col("homes") > 1), "y")
+    refused = several.height - int(kept.sum()) - len(home_y)
+    return group, bridges, refused
+
+
+def _maid_groups(kind: Codes, src: Ids, dst: Ids, group: Ids, code: Codes) -> pl.DataFrame:
+    """(y, g, kx, groups): MAID y beside a linking node of kind kx in group g (one row per
+    group and kind), and how many groups y is beside."""
+    near = beside(kind, src, dst, MAID, (EMAIL, PHONE))
+    x = near.get_column("x").to_numpy()
+    near = near.select("y", pl.Series("g", group[x]), pl.Series("kx", kind[x]))
+    near = near.filter(pl.Series(code[x] == LINKED)).unique()
+    return near.with_columns(pl.col("g").n_unique().over("y").alias("groups"))
+
+
+def _maid_choices(several: pl.DataFrame, kind: Codes, code: Codes, group: Ids) -> pl.DataFrame:
+    """Per MAID beside several groups: whether it may join them all (together), and the
+    groups of its best kind (homes, and the smallest, home)."""
+    g = several.get_column("g").to_numpy()
+    frame = several.with_columns(
+        pl.Series("he", holds(kind, code, group, EMAIL)[g]),
+        pl.Series("hp", holds(kind, code, group, PHONE)[g]),
+        pl.col("kx").min().over("y").alias("top"),
+    )
+    best = pl.col("kx") == pl.col("top")
+    return frame.group_by("y").agg(
+        (
+            (pl.col("g").filter("he").n_unique() <= 1) & (pl.col("g").filter("hp").n_unique() <= 1)
+        ).alias("together"),
+        pl.col("g").filter(best).n_unique().alias("homes"),
+        pl.col("g").filter(best).min().alias("home"),
+    )
+
+
+def within_limits(kind: Codes, stages: list[Ids], rules: GraphRules) -> tuple[Ids, int]:
+    """The persons of the last stage; one over a limit falls back to the groups of the
+    stage before (MAID joins undone, then phone joins, then email joins) until it is
+    within the limits. Returns canonical labels and how many persons were over."""
+    person = stages[-1]
+    over = over_limits(kind, person, rules)
+    count = int(over.sum())
+    for fallback in [*reversed(stages[:-1]), np.arange(len(kind), dtype=ID)]:
+        if not over.any():
+            break
+        person = np.where(over[person], fallback, person)
+        over = over_limits(kind, person, rules)
+    return canonical(person), count
+
+
+def over_limits(kind: Codes, person: Ids, rules: GraphRules) -> Mask:
+    """Per label: whether the group with that label breaks a limit."""
+    n = len(kind)
+    key = person.astype(np.int64) * KINDS + kind
+    counts = np.bincount(key, minlength=n * KINDS).reshape(n, KINDS)
+    over = (counts > np.array(rules.limits)).any(axis=1)
+    return np.asarray(over | (counts.sum(axis=1) > rules.max_identifiers))

@@ -1,0 +1,88 @@
+"""Persons from identifiers seen together, within the guardrails (rules.py): pure arrays in,
+arrays out. Node ids are dense 0..n-1; `kind` is each node's family index (email 0,
+phone 1, MAID 2); edges are unique pairs. Everything is numpy and Polars over whole
+arrays: the work grows with the edges, never with a Python loop over them.
+
+Every rule looks no further than a node's raw component (the component over all edges
+between nodes that are neither blocklisted nor shared), so linking a set of whole raw
+components gives exactly what linking the whole graph gives for them: this is what makes
+incremental updates equal to a full rebuild.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from resolver.graph import levels as lv
+from resolver.graph.components import ID, Ids, components, merge
+from resolver.graph.levels import BLOCKED, BRIDGE, EMAIL, ERASED, KINDS, LINKED, PHONE, SHARED
+from resolver.graph.rules import GraphRules
+
+# Why a node stops linking (uint8, stored with the node): LINKED when it links.
+CODE_NAMES = {
+    LINKED: "linked",
+    BLOCKED: "blocklist",
+    SHARED: "shared",
+    BRIDGE: "bridge",
+    ERASED: "erased",
+}
+
+Codes = lv.Codes
+Mask = lv.Mask
+
+
+@dataclass
+class Linking:
+    """person: the smallest node id of each node's person (-1: blocklisted, no person);
+    code: why a node stops linking (LINKED when it links); raw: raw component labels.
+    The counts say how often each edge rule fired."""
+
+    person: Ids
+    code: Codes
+    raw: Ids
+    refused_links: int = 0
+    over_limits: int = 0
+
+
+def degree_shared(kind: Codes, code: Codes, src: Ids, dst: Ids, max_links: int) -> Mask:
+    """Nodes seen with more than `max_links` distinct non-blocklisted identifiers of one
+    other kind. `src`, `dst` must hold every edge of the nodes asked about."""
+    n = len(kind)
+    ends, others = np.concatenate([src, dst]), np.concatenate([dst, src])
+    keep = code[others] != BLOCKED
+    key = ends[keep].astype(np.int64) * KINDS + kind[others[keep]]
+    counts = np.bincount(key, minlength=n * KINDS).reshape(n, KINDS)
+    return np.asarray(counts.max(axis=1) > max_links) if n else np.zeros(0, dtype=bool)
+
+
+def raw_components(code: Codes, src: Ids, dst: Ids) -> Ids:
+    """Components over the edges whose two ends link (blocked and shared nodes alone)."""
+    live = (code[src] == LINKED) & (code[dst] == LINKED)
+    return components(len(code), src[live], dst[live])
+
+
+def link(kind: Codes, code: Codes, src: Ids, dst: Ids, rules: GraphRules) -> Linking:
+    """Persons, by kind in priority order (levels.py): emails that `witnesses` + 1
+    identifiers are seen with are one person; a phone joins the person of its emails and
+    is a bridge when they are two persons; phones that `witnesses` + 1 identifiers are seen
+    with are one person unless that joins two persons' emails; a MAID joins the persons of
+    its emails and phones unless two of them hold emails or two hold phones (then it keeps
+    to the person of its best kind, or is a bridge when that is not one person). Then the
+    limits."""
+    code = code.copy()
+    live = (code[src] == LINKED) & (code[dst] == LINKED)
+    src, dst = src[live], dst[live]
+    n = len(kind)
+    raw = components(n, src, dst)
+    pairs = lv.pair_counts(kind, src, dst)
+    by_email = merge(np.arange(n, dtype=ID), *lv.witnessed(pairs, EMAIL, rules.witnesses))
+    by_phone, bridges = lv.phones(kind, src, dst, by_email)
+    code[bridges] = BRIDGE
+    by_phone = lv.phone_pairs(kind, code, by_phone, lv.witnessed(pairs, PHONE, rules.witnesses))
+    by_maid, bridges, refused = lv.maids(kind, src, dst, by_phone, code)
+    code[bridges] = BRIDGE
+    person, over = lv.within_limits(kind, [by_email, by_phone, by_maid], rules)
+    person[(code == BLOCKED) | (code == ERASED)] = -1
+    return Linking(person, code, raw, refused, over)

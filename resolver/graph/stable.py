@@ -1,0 +1,100 @@
+"""Durable person IDs (pids) across a change of the graph, and the events it causes.
+
+Given each node's old pid (-1: a new node) and its new person label, every new person
+takes the pid of an old person whose nodes it holds: after an update, when persons merge,
+the oldest pid survives (`prefer="oldest"`); after a rebuild, an old person's pid goes to
+the new person holding most of its nodes (`prefer="overlap"`). A person whose node set did
+not change always keeps its pid. A pid that no new person takes is *merged* into the person
+holding most of its nodes (or *retired* when none is left); a new pid over nodes that had
+one is a *split* of the person it holds most nodes of. A few matching rounds over
+(label, pid, overlap) tables: no loop over persons.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import polars as pl
+from numpy.typing import NDArray
+
+Pids = NDArray[np.int64]
+EVENT_SCHEMA = pl.Schema({"event": pl.String(), "pid": pl.Int64(), "other": pl.Int64()})
+ROUNDS = 4
+
+
+@dataclass
+class Assignment:
+    pid: Pids  # per node (-1 where the label is -1)
+    next_pid: int
+    events: pl.DataFrame  # event ("merged", "split", "retired"), pid, other (or null)
+    created: int  # new pids, splits included
+
+
+def assign(
+    old: Pids,
+    label: NDArray[np.int32],
+    next_pid: int,
+    prefer: Literal["oldest", "overlap"] = "oldest",
+) -> Assignment:
+    nodes = pl.DataFrame({"old": old, "label": label})
+    overlap = (
+        nodes.filter((pl.col("old") >= 0) & (pl.col("label") >= 0))
+        .group_by("label", "old")
+        .len("n")
+    )
+    kept = _match(overlap, prefer)
+    labels = nodes.filter(pl.col("label") >= 0).select("label").unique().sort("label")
+    fresh = labels.join(kept, on="label", how="anti").with_row_index("rank")
+    fresh = fresh.select("label", (pl.col("rank").cast(pl.Int64) + next_pid).alias("pid"))
+    table = pl.concat([kept.select("label", pl.col("old").alias("pid")), fresh])
+    pid = (
+        nodes.join(table, on="label", how="left", maintain_order="left")
+        .get_column("pid")
+        .fill_null(-1)
+        .to_numpy()
+    )
+    events = _events(nodes, overlap, table, fresh)
+    return Assignment(pid, next_pid + fresh.height, events, fresh.height)
+
+
+def _match(overlap: pl.DataFrame, prefer: str) -> pl.DataFrame:
+    """(label, old): which old pid each new person keeps."""
+    kept = pl.DataFrame(schema={"label": pl.Int32(), "old": pl.Int64()})
+    for _ in range(ROUNDS):
+        open_ = overlap.join(kept, on="label", how="anti").join(kept, on="old", how="anti")
+        if open_.is_empty():
+            break
+        if prefer == "oldest":  # each pid bids for its biggest share; the oldest bid wins
+            bids = open_.sort(["old", "n", "label"], descending=[False, True, False])
+            won = bids.unique("old", keep="first").sort("label", "old").unique("label")
+        else:  # each person bids for the pid it holds most of; the biggest bid wins
+            bids = open_.sort(["label", "n", "old"], descending=[False, True, False])
+            won = bids.unique("label", keep="first")
+            won = won.sort(["old", "n", "label"], descending=[False, True, False]).unique("old")
+        kept = pl.concat([kept, won.select(pl.col("label").cast(pl.Int32), "old")])
+    return kept
+
+
+def _events(
+    nodes: pl.DataFrame, overlap: pl.DataFrame, table: pl.DataFrame, fresh: pl.DataFrame
+) -> pl.DataFrame:
+    """merged (pid → the survivor holding most of its nodes), retired (no node left),
+    split (a new pid → the old pid it holds most nodes of)."""
+    biggest = overlap.sort(["n", "label"], descending=[True, False])
+    olds = nodes.filter(pl.col("old") >= 0).select("old").unique()
+    gone = olds.join(table.select(pl.col("pid").alias("old")), on="old", how="anti")
+    home = biggest.unique("old", keep="first").join(table, on="label")
+    merged = gone.join(home.select("old", pl.col("pid").alias("other")), on="old", how="left")
+    merged = merged.select(
+        pl.when(pl.col("other").is_null())
+        .then(pl.lit("retired"))
+        .otherwise(pl.lit("merged"))
+        .alias("event"),
+        pl.col("old").alias("pid"),
+        "other",
+    )
+    source = biggest.unique("label", keep="first").join(fresh, on="label")
+    split = source.select(pl.lit("split").alias("event"), "pid", pl.col("old").alias("other"))
+    return pl.concat([merged, split]).cast(EVENT_SCHEMA).sort("event", "pid")
