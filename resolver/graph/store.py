@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import fcntl
 import io
+import json
 import os
 import time
 from collections.abc import Iterator
@@ -29,7 +30,7 @@ import polars as pl
 from resolver.errors import StoreError
 from resolver.graph.state import GraphState
 from resolver.graph.update import Change
-from resolver.state.atomic import private_dir, remove_temp_files, write_atomic
+from resolver.state.atomic import private_dir, write_atomic
 from resolver.state.graphdb import COMMITTED, PENDING, Generation, GraphDB, Part
 from resolver.state.seal import Sealer
 
@@ -254,24 +255,22 @@ class GraphStore:
         for path in self.db.discard(partner, generation):
             (self.root / path).unlink(missing_ok=True)
 
-    def sweep(self) -> int:
-        """Remove dropped parts of committed generations and files no generation names."""
+    def sweep(self, partner: str) -> int:
+        """Under the partner's lock: remove the parts a committed generation dropped and
+        the files no generation names (a change a crash cut short)."""
         removed = 0
-        for partner in self.db.partners():
-            current = self.db.current(partner)
-            if current is not None:
-                for path in self.db.obsolete(partner, current.generation):
-                    (self.root / path).unlink(missing_ok=True)
-                    removed += 1
+        current = self.db.current(partner)
+        if current is not None:
+            for path in self.db.obsolete(partner, current.generation):
+                (self.root / path).unlink(missing_ok=True)
+                removed += 1
         known = self.db.known_paths()
-        graph = self.root / "graph"
-        if graph.exists():
-            for item in graph.rglob("*"):
-                rel = item.relative_to(self.root).as_posix()
-                if item.is_file() and item.name != ".lock" and rel not in known:
-                    item.unlink()
-                    removed += 1
-            removed += remove_temp_files(graph)
+        folder = self.folder(partner)
+        for item in sorted(folder.rglob("*")) if folder.exists() else []:
+            rel = item.relative_to(self.root).as_posix()
+            if item.is_file() and item.name != ".lock" and rel not in known:
+                item.unlink()
+                removed += 1
         return removed
 
 
@@ -280,6 +279,4 @@ def _node_frame(state: GraphState, first: int) -> pl.DataFrame:
 
 
 def _json(counts: dict[str, int]) -> str:
-    import json
-
     return json.dumps(counts, sort_keys=True)

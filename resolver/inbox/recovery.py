@@ -5,7 +5,9 @@
    a claim interrupted between its record and its rename first completing the rename;
 3. quarantined files whose move into quarantine/ was interrupted are moved;
 4. sealed raw files past their retention are deleted;
-5. the store's staged parts of files no longer in flight are removed.
+5. the store's staged parts of files no longer in flight are removed, and each partner's
+   graph loses the parts no generation names (a change a crash cut short) and the parts a
+   committed generation replaced.
 """
 
 from __future__ import annotations
@@ -43,6 +45,10 @@ def recover(home: Home, ingest: Ingest, resume: Resume, log: Log) -> tuple[int, 
         log(f"deleted {expired} sealed raw file(s) past their retention")
     live = {rec.id for rec in control.unfinished()}
     swept += ingest.store.sweep(live)
+    graphs = ingest.graphs.store
+    for partner in sorted(p.name for p in (home.store / "graph").glob("*") if p.is_dir()):
+        with graphs.lock(partner):
+            swept += graphs.sweep(partner)
     return resumed, swept
 
 
