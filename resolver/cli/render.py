@@ -101,3 +101,55 @@ def print_status(data: dict[str, Any]) -> None:
         members = f"{s['members']:,}"
         table.add_row(s["name"], s["partner"], str(s["version"]), members, s["copy_of"] or "")
     console.print(table)
+
+
+def print_graph_stats(data: dict[str, Any]) -> None:
+    console = Console()
+    for partner, found in data.items():
+        console.print(_graph_summary(partner, found))
+        sizes = Table("identifiers", "persons", title="Person sizes")
+        for label, count in found["person_sizes"].items():
+            sizes.add_row(label, f"{count:,}")
+        console.print(sizes)
+        console.print(_graph_changes(found["changes"]))
+
+
+def _graph_summary(partner: str, found: dict[str, Any]) -> Table:
+    table = Table("measure", "value", title=f"Identity graph: {partner}")
+    table.add_row("persons", f"{found['persons']:,}")
+    for kind, count in found["identifiers"].items():
+        table.add_row(f"{kind} identifiers", f"{count:,}")
+    table.add_row("links (edges)", f"{found['edges']:,}")
+    table.add_row("largest person (identifiers)", f"{found['largest_person']:,}")
+    for rule, kinds in found["by_rule"].items():
+        for kind, count in kinds.items():
+            if count:
+                table.add_row(f"stopped linking: {rule} ({kind})", f"{count:,}")
+    table.add_row("erased identifiers", f"{found['erased']:,}")
+    table.add_row("rules", f"{found['rules']['version']} (built with {found['built_with']})")
+    return table
+
+
+def _graph_changes(changes: list[dict[str, Any]]) -> Table:
+    columns = ("gen", "cause", "file", "new ids", "new links", "new persons")
+    table = Table(*columns, "merged", "split", "retired", title="Changes")
+    for c in changes:
+        counts = ("nodes_added", "edges_added", "persons_created", "merged", "split", "retired")
+        table.add_row(
+            str(c["generation"]), c["cause"], c["file"] or "", *(f"{c[k]:,}" for k in counts)
+        )
+    return table
+
+
+def print_explain(person_id: str, found: dict[str, Any]) -> None:
+    console = Console()
+    table = Table("kind", "identifiers", title=f"Person {person_id}")
+    for kind, count in found["identifiers"].items():
+        table.add_row(kind, f"{count:,}")
+    console.print(table)
+    if found["stands_alone"]:
+        console.print(f"This identifier stands alone: rule {found['stands_alone']}.")
+    stopped = Table("rule", "kind", "links", title=f"Links seen: {found['links_seen']:,}; stopped")
+    for row in found["links_stopped"]:
+        stopped.add_row(row["rule"], row["kind"], f"{row['count']:,}")
+    console.print(stopped)

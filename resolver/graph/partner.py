@@ -32,6 +32,7 @@ from resolver.pipeline.spool import Keyed, Spool
 from resolver.state.control import Control
 from resolver.state.graphdb import Generation, GraphDB
 from resolver.state.seal import Sealer
+from resolver.state.store import Store
 
 
 @dataclass
@@ -48,6 +49,8 @@ class FileGraph:
 class Graphs:
     def __init__(self, home: Home, control: Control, keyring: KeyRing) -> None:
         self.home = home
+        self.control = control
+        self.segment_store = Store(home.store)
         self.db = GraphDB(control.database)
         self.store = GraphStore(home.store, self.db)
         self.keyring = keyring
@@ -83,14 +86,14 @@ class Graphs:
     ) -> FileGraph:
         """Look the file up in (and, for a data file, apply it to) the partner's graph."""
         state = self.state(partner)
-        tombstones = self._tombstones(partner)
+        tombstones = self.tombstones(partner)
         junk = blocklist_keys(self.keyring.node_hmac_key)
         if optout:
             keyed = spool.keyed(junk, tombstones)
             ids = state.lookup(keyed.nodes.hi, keyed.nodes.lo) if state.nodes else _none(keyed)
             return FileGraph(state, keyed, Settled.of(state, ids, self.scheme(partner)))
-        lifted = NO_KEYS
-        if readmit:
+        lifted: pl.DataFrame | None = None
+        if readmit:  # the tombstones of what this file carries are lifted
             lifted, tombstones = tombstones, NO_KEYS
         keyed = spool.keyed(junk, tombstones)
         change = self._relink(state, partner)
@@ -98,10 +101,10 @@ class Graphs:
         change = change.then(apply(state, keyed.nodes, self.rules))
         added = np.flatnonzero(change.ids >= first_new)
         new: NDArray[np.int32] = added[np.argsort(change.ids[added])].astype(np.int32)
-        staged = Staged("file", file_id, first_new, edges_from, spool.match_keys(keyed, new))
+        kept = None if lifted is None else _without(lifted, keyed)
+        match = spool.match_keys(keyed, new)
+        staged = Staged("file", file_id, first_new, edges_from, match, tombstones=kept)
         generation = self.store.stage(partner, state, change, staged, self.sealer(partner))
-        if not lifted.is_empty():
-            self._lift(partner, generation, lifted, keyed)
         self._cached = (partner, generation.generation, state)
         settled = Settled.of(state, change.ids, self.scheme(partner))
         return FileGraph(state, keyed, settled, change, generation)
@@ -117,28 +120,12 @@ class Graphs:
             self.rules,
         )
 
-    def _tombstones(self, partner: str) -> pl.DataFrame:
+    def tombstones(self, partner: str) -> pl.DataFrame:
         current = self.db.current(partner)
         if current is None:
             return NO_KEYS
         found = self.store.frame(partner, current, "tombstones")
         return found if not found.is_empty() else NO_KEYS
-
-    def _lift(self, partner: str, gen: Generation, lifted: pl.DataFrame, keyed: Keyed) -> None:
-        """Tombstones of the identifiers a readmitting file carries are lifted."""
-        carried = pl.DataFrame({"hi": keyed.nodes.hi, "lo": keyed.nodes.lo})
-        kept = lifted.join(carried, on=["hi", "lo"], how="anti")
-        old = [p.path for p in self.db.parts(partner, gen.generation - 1, "tombstones")]
-        part = self.store.write_tombstones(partner, gen.generation, kept)
-        with self.db.database.transaction() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO graph_parts VALUES (?, ?, ?, ?, 0, ?, NULL)",
-                (partner, gen.generation, part.kind, part.path, part.count),
-            )
-            for path in old:
-                db.execute(
-                    "UPDATE graph_parts SET dropped = ? WHERE path = ?", (gen.generation, path)
-                )
 
     def discard(self, file_id: int) -> None:
         """Forget the pending generation of a file that is redone or set aside."""
@@ -172,6 +159,11 @@ class Graphs:
             for c in ("pid", "other")
         ]
         return pl.DataFrame({"retired_person_id": ids[0], "survivor_person_id": ids[1]})
+
+
+def _without(tombstones: pl.DataFrame, keyed: Keyed) -> pl.DataFrame:
+    carried = pl.DataFrame({"hi": keyed.nodes.hi, "lo": keyed.nodes.lo})
+    return tombstones.join(carried, on=["hi", "lo"], how="anti")
 
 
 def _none(keyed: Keyed) -> np.ndarray:

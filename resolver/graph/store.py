@@ -1,7 +1,8 @@
 """A home's identity graphs on disk: store/graph/<partner>/, one folder per partner.
 
-nodes/n<first>.parquet    node keys (hi, lo) of ids first.. (added by the file that saw them)
-keys/k<first>.bin         their destination match keys, sealed
+nodes/n<first>-g<gen>.parquet  node keys (hi, lo) of ids first.. (from the file that saw
+                               them first, or from a compaction)
+keys/k<first>-g<gen>.bin       their destination match keys, sealed
 edges/e<generation>.parquet   the edges a generation added (src, dst)
 state/s<generation>.parquet   per node: kind, base, code, raw, pid, mtype (the whole graph)
 events/v<generation>.parquet  merged, split and retired pids of a generation
@@ -48,6 +49,8 @@ class Staged:
     edges_from: int  # edges from here on are new
     match: pl.DataFrame | None  # match keys of the new nodes, in id order
     compact: bool = False  # rewrite every part (erasure), dropping the old ones
+    tombstones: pl.DataFrame | None = None  # a new set of tombstones replacing the old
+    pending: bool | None = None  # recorded pending (default: for a file's change)
 
 
 def _bytes(frame: pl.DataFrame) -> bytes:
@@ -129,7 +132,8 @@ class GraphStore:
         )
         if nodes.height != gen.nodes:
             raise StoreError(f"the node keys of {partner}'s graph are incomplete")
-        return nodes.get_column("hi").to_numpy(), nodes.get_column("lo").to_numpy()
+        # copies: arrays a change writes into must not be read-only views of a frame
+        return nodes.get_column("hi").to_numpy().copy(), nodes.get_column("lo").to_numpy().copy()
 
     def _read_edges(self, partner: str, gen: Generation) -> tuple[np.ndarray, np.ndarray]:
         frames = self._frames(partner, gen, "edges")
@@ -138,7 +142,7 @@ class GraphStore:
         edges = pl.concat(frames)
         if edges.height != gen.edges:
             raise StoreError(f"the edges of {partner}'s graph are incomplete")
-        return edges.get_column("src").to_numpy(), edges.get_column("dst").to_numpy()
+        return edges.get_column("src").to_numpy().copy(), edges.get_column("dst").to_numpy().copy()
 
     def match_keys(
         self, partner: str, gen: Generation, sealer: Sealer, wanted: np.ndarray
@@ -175,7 +179,7 @@ class GraphStore:
         record = Generation(
             partner=partner,
             generation=number,
-            status=PENDING if staged.cause == "file" else COMMITTED,
+            status=PENDING if _pending(staged) else COMMITTED,
             cause=staged.cause,
             file_id=staged.file_id,
             nodes=state.nodes,
@@ -185,14 +189,18 @@ class GraphStore:
             counts=_json(change.counts()),
             created=time.time(),
         )
-        drops = self._drops(partner, current, staged.compact)
+        drops = self._drops(partner, current, staged)
         self.db.add(record, parts, drops)
         return record
 
-    def _drops(self, partner: str, current: Generation | None, compact: bool) -> list[str]:
+    def _drops(self, partner: str, current: Generation | None, staged: Staged) -> list[str]:
         if current is None:
             return []
-        kinds = ("state", "nodes", "keys", "edges", "tombstones") if compact else ("state",)
+        kinds = ["state"]
+        if staged.compact:
+            kinds += ["nodes", "keys", "edges"]
+        if staged.compact or staged.tombstones is not None:
+            kinds.append("tombstones")
         return [p.path for kind in kinds for p in self.db.parts(partner, current.generation, kind)]
 
     def _write_parts(
@@ -207,17 +215,18 @@ class GraphStore:
         first, start = (0, 0) if staged.compact else (staged.first_new, staged.edges_from)
         parts = [self._write_state(partner, state, number)]
         if state.nodes > first:
-            parts.append(
-                self._write(
-                    partner, f"nodes/n{first:010d}", _node_frame(state, first), "nodes", first
-                )
-            )
-            parts.append(self._write_keys(partner, staged, first, state.nodes - first, sealer))
+            stem = f"nodes/n{first:010d}-g{number:08d}"
+            parts.append(self._write(partner, stem, _node_frame(state, first), "nodes", first))
+            count = state.nodes - first
+            parts.append(self._write_keys(partner, staged, (first, number), count, sealer))
         if state.edges > start:
             edges = pl.DataFrame({"src": state.src[start:], "dst": state.dst[start:]})
             parts.append(self._write(partner, f"edges/e{number:08d}", edges, "edges"))
         if not change.events.is_empty():
             parts.append(self._write(partner, f"events/v{number:08d}", change.events, "events"))
+        if staged.tombstones is not None and not staged.tombstones.is_empty():
+            kept = staged.tombstones.select("hi", "lo").unique()
+            parts.append(self._write(partner, f"tombstones/t{number:08d}", kept, "tombstones"))
         return parts
 
     def _write(
@@ -234,20 +243,24 @@ class GraphStore:
         return self._write(partner, f"state/s{number:08d}", frame, "state")
 
     def _write_keys(
-        self, partner: str, staged: Staged, first: int, count: int, sealer: Sealer
+        self, partner: str, staged: Staged, at: tuple[int, int], count: int, sealer: Sealer
     ) -> Part:
         match = staged.match if staged.match is not None else pl.DataFrame(schema=KEYS_SCHEMA)
         if match.height != count:
             raise StoreError(f"match keys for {count} new identifiers of {partner} are missing")
-        path = f"graph/{partner}/keys/k{first:010d}.bin"
+        first, number = at
+        path = f"graph/{partner}/keys/k{first:010d}-g{number:08d}.bin"
         private_dir((self.root / path).parent)
         write_atomic(self.root / path, sealer.seal_frame(match, f"{partner}/graph/keys/{first}"))
         return Part("keys", path, first, count)
 
-    def write_tombstones(self, partner: str, number: int, keys: pl.DataFrame) -> Part:
-        return self._write(
-            partner, f"tombstones/t{number:08d}", keys.select("hi", "lo"), "tombstones"
-        )
+    def all_match_keys(self, partner: str, gen: Generation, sealer: Sealer) -> pl.DataFrame:
+        """Every node's match key at a generation, in id order (for a compaction)."""
+        frames = [
+            sealer.open_frame((self.root / p.path).read_bytes(), f"{partner}/graph/keys/{p.first}")
+            for p in self.db.parts(partner, gen.generation, "keys")
+        ]
+        return pl.concat(frames) if frames else pl.DataFrame(schema=KEYS_SCHEMA)
 
     # -- housekeeping -----------------------------------------------------------------
 
@@ -272,6 +285,10 @@ class GraphStore:
                 item.unlink()
                 removed += 1
         return removed
+
+
+def _pending(staged: Staged) -> bool:
+    return staged.cause == "file" if staged.pending is None else staged.pending
 
 
 def _node_frame(state: GraphState, first: int) -> pl.DataFrame:

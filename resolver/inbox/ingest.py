@@ -220,7 +220,7 @@ class Ingest:
         index = PersonIndex(self.graphs.pending_state(rec.partner, rec.id))
         changes = self._changes(rec, index)
         changes += follow_copies(self.control, self.store, index, changes)
-        write_snapshots(self.store, rec.id, changes)
+        write_snapshots(self.store, f"f{rec.id}", changes)
         crash_point("mid_commit", rec.name)
         self._publish_outputs(rec)
         also = self.graphs.committing(rec.id)

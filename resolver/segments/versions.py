@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 
 from resolver.errors import SegmentError
@@ -170,6 +171,35 @@ def optout_changes(
     return changes
 
 
+def erased_changes(
+    control: Control,
+    store: Store,
+    indexes: tuple[PersonIndex, PersonIndex],
+    partner: str,
+    erased: np.ndarray,
+) -> list[Change]:
+    """After an erasure: every segment of the partner without the rows that carried an
+    erased identifier (`erased`: a mask over node ids). `indexes`: the graph before and
+    after, so the removed members are counted as they were."""
+    before, after = indexes
+    changes: list[Change] = []
+    for segment in control.segments(partner):
+        if segment.source_id is not None:
+            continue  # copies follow their source
+        old = _existing(control, store, segment)
+        hit = np.zeros(old.height, dtype=bool)
+        for column in TRIPLE:
+            node = old.get_column(column).fill_null(-1).to_numpy()
+            hit |= (node >= 0) & erased[np.maximum(node, 0)]
+        if hit.any():
+            new = old.filter(pl.Series(~hit))
+            persons, _, _ = _diff(after, new, new)
+            _, _, removed = _diff(before, old, new)
+            version = segment.version + 1
+            changes.append(Change(segment.id, segment.name, version, new, persons, 0, removed))
+    return changes
+
+
 def _same_rows(old: pl.DataFrame, new: pl.DataFrame) -> bool:
     old, new = old.select(TRIPLE).unique(), new.select(TRIPLE).unique()
     if old.height != new.height:
@@ -219,12 +249,13 @@ def follow_copies(
     return extra
 
 
-def write_snapshots(store: Store, file_id: int, changes: list[Change]) -> None:
+def write_snapshots(store: Store, stem: str, changes: list[Change]) -> None:
+    """Each change's snapshot, named `segments/<stem>-<n>.parquet` (stem: "f<file id>")."""
     for n, change in enumerate(changes):
         if change.source_index is not None:
             change.snapshot = changes[change.source_index].snapshot
             continue
-        change.snapshot = store.snapshot_name(file_id, n)
+        change.snapshot = store.snapshot_name(stem, n)
         store.write_snapshot(change.snapshot, change.members)
 
 

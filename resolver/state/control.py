@@ -279,6 +279,17 @@ class Control:
                 also(db)
             _set_state(db, file_id, COMMITTED, {})
 
+    def record_versions(
+        self,
+        versions: Sequence[NewVersion],
+        also: Callable[[sqlite3.Connection], None] | None = None,
+    ) -> None:
+        """Segment versions no file made (an erasure), with `also` in the same transaction."""
+        with self.database.transaction() as db:
+            _add_versions(db, versions, None)
+            if also is not None:
+                also(db)
+
     # -- segments -------------------------------------------------------------------
 
     def segment(self, norm: str) -> SegmentRecord | None:

@@ -65,8 +65,8 @@ class Store:
         return self.root / "ingest" / partner / str(file_id)
 
     @staticmethod
-    def snapshot_name(file_id: int, n: int) -> str:
-        return f"segments/f{file_id}-{n:04d}.parquet"
+    def snapshot_name(stem: str, n: int) -> str:
+        return f"segments/{stem}-{n:04d}.parquet"
 
     # -- writing a file's parts -----------------------------------------------------
 
