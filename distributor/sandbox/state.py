@@ -75,9 +75,14 @@ class UserBase:
     """Synthetic TikTok users: person i of resolver.sample's generator, seen by TikTok as
     SHA-256 of email (trimmed, lowercased, no +tag), of phone digits with country code,
     and of the lowercase MAID (as IDFA and AAID). Files made with `write_sample(seed=S)`
-    therefore match users 0..size-1 of a sandbox started with `--seed S`."""
+    therefore match users 0..size-1 of a sandbox started with `--seed S`. `registered`
+    is the share of users TikTok knows by their email, phone and device (each drawn per
+    user from the seed): with less than all, an audience that holds more of a person's
+    identifiers matches more people, as on TikTok."""
 
-    def __init__(self, size: int, seed: int) -> None:
+    def __init__(
+        self, size: int, seed: int, registered: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    ) -> None:
         self.size = size
         canon = canonical_identifiers(np.arange(size, dtype=np.int64), seed)
         hashed = canon.select(
@@ -85,14 +90,20 @@ class UserBase:
             pl.col("phone").str.strip_prefix("+").chash.sha2_256().alias("phone"),  # type: ignore[attr-defined]
             pl.col("maid").chash.sha2_256().alias("maid"),  # type: ignore[attr-defined]
         )
-        index = list(range(size))
-        self.by_type: dict[str, dict[str, int]] = {
-            "EMAIL_SHA256": dict(zip(hashed["email"].to_list(), index, strict=True)),
-            "PHONE_SHA256": dict(zip(hashed["phone"].to_list(), index, strict=True)),
-        }
-        maids = dict(zip(hashed["maid"].to_list(), index, strict=True))
-        self.by_type["IDFA_SHA256"] = maids
-        self.by_type["AAID_SHA256"] = maids
+        draws = np.random.default_rng(seed).random((size, 3)) < np.asarray(registered)
+        index = np.arange(size)
+        self.by_type: dict[str, dict[str, int]] = {}
+        for column, share, types in zip(
+            ("email", "phone", "maid"),
+            draws.T,
+            (("EMAIL_SHA256",), ("PHONE_SHA256",), ("IDFA_SHA256", "AAID_SHA256")),
+            strict=True,
+        ):
+            known = dict(
+                zip(hashed[column].filter(share).to_list(), index[share].tolist(), strict=True)
+            )
+            for id_type in types:
+                self.by_type[id_type] = known
 
     def matched(self, audience: Audience) -> int:
         users: set[int] = set()
@@ -214,13 +225,14 @@ class SandboxOptions:
     requests_per_second: int = 50
     requests_per_minute: int = 3_000
     truncate_names: bool = False
+    registered: tuple[float, float, float] = (1.0, 1.0, 1.0)  # see UserBase
 
 
 def make_sandbox(options: SandboxOptions, faults: Faults | None = None) -> Sandbox:
     state = SandboxState(options.seed, options.state_file)
     return Sandbox(
         state=state,
-        users=UserBase(options.user_base_size, state.seed),
+        users=UserBase(options.user_base_size, state.seed, options.registered),
         limiter=TokenLimiter(options.requests_per_second, options.requests_per_minute),
         faults=faults or Faults(),
         truncate_names=options.truncate_names,

@@ -34,8 +34,9 @@ def make_home(root: Path, *partners: str) -> Home:
 
 
 def csv_text(rows: list[dict[str, str]]) -> str:
-    columns = list(rows[0])
-    lines = [",".join(columns)] + [",".join(row[c] for c in columns) for row in rows]
+    """Rows as CSV; a column any row has is a column of every row (empty where missing)."""
+    columns = list(dict.fromkeys(c for row in rows for c in row))
+    lines = [",".join(columns)] + [",".join(row.get(c, "") for c in columns) for row in rows]
     return "\n".join(lines) + "\n"
 
 
