@@ -12,7 +12,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+import numpy as np
 import polars as pl
+
+from resolver.graph.state import GraphState
 
 
 @dataclass(frozen=True)
@@ -67,4 +70,55 @@ def score(truth: pl.Series, predicted: pl.Series) -> Scores:
         under_merged=by_t.filter(pl.col("parts") > 1).height,
         persons_true=by_t.height,
         persons_predicted=by_p.height,
+    )
+
+
+@dataclass(frozen=True)
+class Stability:
+    persons: int  # persons before the refresh
+    untouched: int  # of those, persons the refresh did not touch
+    untouched_kept_id: float  # share of the untouched that kept their pid on all nodes
+    all_kept_id: float  # share of all persons whose pid survived the refresh
+
+    def as_dict(self) -> dict[str, float | int]:
+        return asdict(self)
+
+
+def _components(raw: np.ndarray, src: np.ndarray, nodes: int) -> pl.DataFrame:
+    """Per raw component (label = its smallest node) of the first `nodes` nodes: node and
+    edge counts."""
+    sizes = pl.DataFrame({"raw": raw[:nodes]}).group_by("raw").len("nodes")
+    edges = pl.DataFrame({"raw": raw[src]}).group_by("raw").len("edges")
+    return sizes.join(edges, on="raw", how="left").fill_null(0)
+
+
+def stability(before: GraphState, after: GraphState) -> Stability:
+    """How person IDs fared over a refresh (`before` → `after`, one partner's graph).
+
+    A person is untouched when the refresh changed nothing of its raw component: the same
+    nodes and the same edges (every linking rule looks no further than that component, so
+    nothing can have changed its person). Such a person keeps its ID when every one of its
+    nodes still has it. Of all persons, the share whose pid some node still holds."""
+    n = before.nodes
+    was = _components(before.raw, before.src, n)
+    now = _components(after.raw, after.src, after.nodes)
+    same = was.join(now, on="raw", suffix="_now").filter(
+        (pl.col("nodes") == pl.col("nodes_now")) & (pl.col("edges") == pl.col("edges_now"))
+    )
+    nodes = pl.DataFrame(
+        {"raw": before.raw, "now_raw": after.raw[:n], "pid": before.pid, "now": after.pid[:n]}
+    ).filter(pl.col("pid") >= 0)
+    per = nodes.group_by("pid").agg(
+        pl.col("raw").first(),
+        (pl.col("raw") == pl.col("now_raw")).all().alias("stayed"),
+        (pl.col("now") == pl.col("pid")).all().alias("kept"),
+    )
+    untouched = per.filter(pl.col("stayed")).join(same.select("raw"), on="raw", how="semi")
+    alive = pl.DataFrame({"pid": after.pid}).filter(pl.col("pid") >= 0).unique()
+    survived = per.join(alive, on="pid", how="semi").height
+    return Stability(
+        persons=per.height,
+        untouched=untouched.height,
+        untouched_kept_id=untouched.get_column("kept").mean() if untouched.height else 1.0,  # type: ignore[arg-type]
+        all_kept_id=survived / max(per.height, 1),
     )

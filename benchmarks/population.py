@@ -249,3 +249,36 @@ def _interests(truth: np.ndarray, seed: int) -> pl.Series:
     both = (mix // 64) % 3 == 0
     joined = np.where(both & (first != second), first + "|" + second, first)
     return pl.Series("segments", joined, dtype=pl.String)
+
+
+def render(rows: pl.DataFrame, seed: int, hashed: float = 0.05) -> pl.DataFrame:
+    """A source's rows as a partner file writes them: emails in mixed case with stray
+    spaces (some only as SHA-256), US phones in their usual shapes, MAIDs in either case,
+    and the truth column dropped. Columns: email, email_sha256, phone, idfa, segments."""
+    rng = np.random.default_rng(seed)
+    n = rows.height
+    roll = [pl.Series(rng.random(n)) for _ in range(4)]
+    email, phone, maid = pl.col("email"), pl.col("phone"), pl.col("maid")
+    digits = phone.str.slice(2)
+    a, x, line = digits.str.slice(0, 3), digits.str.slice(3, 3), digits.str.slice(6, 4)
+    return rows.select(
+        pl.when(roll[0] < hashed)
+        .then(None)
+        .when(roll[0] < 0.15)
+        .then(email.str.to_uppercase())
+        .when(roll[0] < 0.2)
+        .then(pl.lit("  ") + email + pl.lit(" "))
+        .otherwise(email)
+        .alias("email"),
+        pl.when(roll[0] < hashed).then(sha256_hex(email)).alias("email_sha256"),
+        pl.when(roll[1] < 0.35)
+        .then(pl.format("({}) {}-{}", a, x, line))
+        .when(roll[1] < 0.6)
+        .then(pl.format("{}-{}-{}", a, x, line))
+        .when(roll[1] < 0.8)
+        .then(pl.format("+1 {} {} {}", a, x, line))
+        .otherwise(phone)
+        .alias("phone"),
+        pl.when(roll[2] < 0.4).then(maid.str.to_uppercase()).otherwise(maid).alias("idfa"),
+        pl.col("segments"),
+    )

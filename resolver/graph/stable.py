@@ -68,7 +68,8 @@ def _match(overlap: pl.DataFrame, prefer: str) -> pl.DataFrame:
             break
         if prefer == "oldest":  # each pid bids for its biggest share; the oldest bid wins
             bids = open_.sort(["old", "n", "label"], descending=[False, True, False])
-            won = bids.unique("old", keep="first").sort("label", "old").unique("label")
+            won = bids.unique("old", keep="first").sort("label", "old")
+            won = won.unique("label", keep="first")
         else:  # each person bids for the pid it holds most of; the biggest bid wins
             bids = open_.sort(["label", "n", "old"], descending=[False, True, False])
             won = bids.unique("label", keep="first")
