@@ -34,8 +34,15 @@ def _smallest(n: int, src: NDArray[np.integer], dst: NDArray[np.integer]) -> Ids
     weights = np.ones(len(src), dtype=np.int8)
     graph = csr_matrix((weights, (src, dst)), shape=(n, n))
     count, labels = connected_components(graph, directed=False)
-    smallest = np.full(count, n, dtype=ID)
-    np.minimum.at(smallest, labels, np.arange(n, dtype=ID))
+    # scipy numbers components as it meets them scanning nodes 0..n-1, so a component's
+    # smallest node is where its label first appears: a running maximum finds them all
+    seen = np.maximum.accumulate(labels)
+    first = np.flatnonzero(np.concatenate([[True], labels[1:] > seen[:-1]]))
+    if len(first) == count and (labels[first] == np.arange(count)).all():
+        smallest = first.astype(ID)
+    else:  # another numbering: the slow, general way
+        smallest = np.full(count, n, dtype=ID)
+        np.minimum.at(smallest, labels, np.arange(n, dtype=ID))
     out: Ids = smallest[labels]
     return out
 

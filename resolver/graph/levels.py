@@ -32,8 +32,12 @@ def pair_counts(kind: Codes, src: Ids, dst: Ids) -> pl.DataFrame:
     both (only pairs some node is seen with)."""
     ends, others = both_ways(src, dst)
     j = kind[others]
-    key = ends.astype(np.int64) * KINDS + j
-    several = (np.bincount(key, minlength=len(kind) * KINDS)[key] >= 2) & (j != MAID)
+    several = np.zeros(len(ends), dtype=bool)
+    for k in (EMAIL, PHONE):  # nodes seen with two or more of kind k
+        of_k = j == k
+        seen = np.bincount(ends[of_k], minlength=len(kind))
+        several[of_k] = seen[ends[of_k]] >= 2
+        del seen
     adj = pl.DataFrame({"z": ends[several], "a": others[several], "j": j[several]})
     pairs = adj.join(adj, on=["z", "j"], suffix="_b").filter(pl.col("a") < pl.col("a_b"))
     return pairs.group_by("a", pl.col("a_b").alias("b"), "j").len("n")
@@ -173,7 +177,13 @@ def within_limits(kind: Codes, stages: list[Ids], rules: GraphRules) -> tuple[Id
 def over_limits(kind: Codes, person: Ids, rules: GraphRules) -> Mask:
     """Per label: whether the group with that label breaks a limit."""
     n = len(kind)
-    key = person.astype(np.int64) * KINDS + kind
-    counts = np.bincount(key, minlength=n * KINDS).reshape(n, KINDS)
-    over = (counts > np.array(rules.limits)).any(axis=1)
-    return np.asarray(over | (counts.sum(axis=1) > rules.max_identifiers))
+    size = np.bincount(person, minlength=n)
+    over = size > rules.max_identifiers
+    big = size > min(rules.limits)  # only these can be over in one kind
+    if big.any():
+        member = big[person]
+        key = person[member].astype(np.int64) * KINDS + kind[member]
+        found, counts = np.unique(key, return_counts=True)
+        limit = np.array(rules.limits)[found % KINDS]
+        over[(found[counts > limit] // KINDS).astype(np.int64)] = True
+    return np.asarray(over)

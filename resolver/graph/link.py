@@ -50,11 +50,18 @@ def degree_shared(kind: Codes, code: Codes, src: Ids, dst: Ids, max_links: int) 
     """Nodes seen with more than `max_links` distinct non-blocklisted identifiers of one
     other kind. `src`, `dst` must hold every edge of the nodes asked about."""
     n = len(kind)
+    shared = np.zeros(n, dtype=bool)
     ends, others = np.concatenate([src, dst]), np.concatenate([dst, src])
     keep = code[others] != BLOCKED
-    key = ends[keep].astype(np.int64) * KINDS + kind[others[keep]]
-    counts = np.bincount(key, minlength=n * KINDS).reshape(n, KINDS)
-    return np.asarray(counts.max(axis=1) > max_links) if n else np.zeros(0, dtype=bool)
+    ends, others = ends[keep], others[keep]
+    busy = np.bincount(ends, minlength=n) > max_links  # only these can be over in one kind
+    if not busy.any():
+        return shared
+    near = busy[ends]
+    key = ends[near].astype(np.int64) * KINDS + kind[others[near]]
+    found, counts = np.unique(key, return_counts=True)
+    shared[(found[counts > max_links] // KINDS).astype(np.int64)] = True
+    return shared
 
 
 def raw_components(code: Codes, src: Ids, dst: Ids) -> Ids:

@@ -38,7 +38,9 @@ def assign(
     next_pid: int,
     prefer: Literal["oldest", "overlap"] = "oldest",
 ) -> Assignment:
-    nodes = pl.DataFrame({"old": old, "label": label})
+    pid = np.where(label >= 0, old, -1)
+    dirty = ~_unchanged(old, label)
+    nodes = pl.DataFrame({"old": old[dirty], "label": label[dirty]})
     overlap = (
         nodes.filter((pl.col("old") >= 0) & (pl.col("label") >= 0))
         .group_by("label", "old")
@@ -49,7 +51,7 @@ def assign(
     fresh = labels.join(kept, on="label", how="anti").with_row_index("rank")
     fresh = fresh.select("label", (pl.col("rank").cast(pl.Int64) + next_pid).alias("pid"))
     table = pl.concat([kept.select("label", pl.col("old").alias("pid")), fresh])
-    pid = (
+    pid[dirty] = (
         nodes.join(table, on="label", how="left", maintain_order="left")
         .get_column("pid")
         .fill_null(-1)
@@ -57,6 +59,33 @@ def assign(
     )
     events = _events(nodes, overlap, table, fresh)
     return Assignment(pid, next_pid + fresh.height, events, fresh.height)
+
+
+def _unchanged(old: Pids, label: NDArray[np.int32]) -> NDArray[np.bool_]:
+    """Nodes whose person is exactly the node set of one old pid (most of a graph after a
+    file, all of it after a rebuild under the same rules): they keep it, and only the
+    others go through the matching below, which gives them the same pids it would give
+    them among all nodes (an unchanged person only ever bids for, and wins, its pid)."""
+    n = len(label)
+    held = old >= 0
+    has = label >= 0
+    if not held.any() or not has.any():
+        return np.zeros(n, dtype=bool)
+    # a label is changed when its nodes do not all hold one old pid (a new node holds
+    # -1), a pid when its nodes do not all have one label (a node left out has -1): each
+    # group's value at one of its members, compared with every member's
+    one_old = np.full(int(label.max()) + 1, -1, dtype=np.int64)
+    one_old[label[has]] = old[has]
+    mixed_label = np.zeros(len(one_old), dtype=bool)
+    mixed_label[label[has][one_old[label[has]] != old[has]]] = True
+    one_label = np.full(int(old.max()) + 1, -1, dtype=np.int32)
+    one_label[old[held]] = label[held]
+    mixed_pid = np.zeros(len(one_label), dtype=bool)
+    mixed_pid[old[held][one_label[old[held]] != label[held]]] = True
+    both = has & held
+    same = np.zeros(n, dtype=bool)
+    same[both] = ~mixed_label[label[both]] & ~mixed_pid[old[both]]
+    return same
 
 
 def _match(overlap: pl.DataFrame, prefer: str) -> pl.DataFrame:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from resolver.graph.levels import BLOCKED, BRIDGE, LINKED, SHARED
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from resolver.graph.levels import BLOCKED, BRIDGE, LINKED, SHARED, over_limits
+from resolver.graph.link import degree_shared
 from resolver.graph.rules import GraphRules
 from tests.resolver.graph.support import build, persons
 
@@ -81,3 +86,38 @@ def test_a_person_over_a_limit_is_split_at_its_device_links() -> None:
     rules = GraphRules(max_identifiers=3)
     state, names = build([("e1", "p1", "m1"), ("e1", "m2")], rules=rules)
     assert s("e1", "p1") in persons(state, names)
+
+
+GRAPHS = st.integers(1, 30).flatmap(
+    lambda n: st.tuples(
+        st.lists(st.integers(0, 2), min_size=n, max_size=n),
+        st.lists(st.sampled_from([LINKED, LINKED, BLOCKED]), min_size=n, max_size=n),
+        st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=60),
+        st.lists(st.integers(0, n - 1), min_size=n, max_size=n),
+    )
+)
+
+
+@given(GRAPHS, st.integers(0, 4))
+def test_shared_and_limits_agree_with_counting_every_node(graph: tuple, cap: int) -> None:
+    kinds, codes, pairs, labels = graph
+    kind, code = np.array(kinds, dtype=np.uint8), np.array(codes, dtype=np.uint8)
+    pairs = sorted({(min(a, b), max(a, b)) for a, b in pairs if a != b})
+    src = np.array([a for a, _ in pairs], dtype=np.int32)
+    dst = np.array([b for _, b in pairs], dtype=np.int32)
+    n = len(kind)
+    seen = [[set() for _ in range(3)] for _ in range(n)]
+    for a, b in pairs:
+        for x, y in ((a, b), (b, a)):
+            if code[y] != BLOCKED:
+                seen[x][kind[y]].add(y)
+    expected = [max(len(s) for s in seen[x]) > cap for x in range(n)]
+    assert degree_shared(kind, code, src, dst, cap).tolist() == expected
+    person = np.array(labels, dtype=np.int32)
+    rules = GraphRules(max_emails=cap, max_phones=cap + 1, max_maids=cap, max_identifiers=cap + 3)
+    limits = (rules.max_emails, rules.max_phones, rules.max_maids)
+    over = []
+    for label in range(n):
+        held = [int(((person == label) & (kind == k)).sum()) for k in range(3)]
+        over.append(any(h > m for h, m in zip(held, limits, strict=True)) or sum(held) > cap + 3)
+    assert over_limits(kind, person, rules).tolist() == over

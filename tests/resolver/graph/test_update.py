@@ -10,6 +10,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
+from resolver.graph import stable
 from resolver.graph.levels import BLOCKED, LINKED
 from resolver.graph.rules import GraphRules
 from resolver.graph.state import GraphState
@@ -106,3 +107,24 @@ def test_pids_are_never_reused() -> None:
     seen = set(np.unique(state.pid).tolist())
     add(state, names, [("e9",)])
     assert pid_of(state, names, "e9") not in seen
+
+
+@given(
+    st.lists(st.tuples(st.integers(-1, 6), st.integers(-1, 9)), min_size=1, max_size=40),
+    st.sampled_from(["oldest", "overlap"]),
+)
+def test_unchanged_persons_skip_the_matching_without_changing_its_answer(
+    pairs: list[tuple[int, int]], prefer: str
+) -> None:
+    old = np.array([p for p, _ in pairs], dtype=np.int64)
+    label = np.array([lab for _, lab in pairs], dtype=np.int32)
+    fast = stable.assign(old, label, 10, prefer)  # type: ignore[arg-type]
+    slow_mask = stable._unchanged
+    try:
+        stable._unchanged = lambda o, lab: np.zeros(len(o), dtype=bool)  # type: ignore[assignment]
+        slow = stable.assign(old, label, 10, prefer)  # type: ignore[arg-type]
+    finally:
+        stable._unchanged = slow_mask  # type: ignore[assignment]
+    assert fast.pid.tolist() == slow.pid.tolist()
+    assert (fast.next_pid, fast.created) == (slow.next_pid, slow.created)
+    assert fast.events.rows() == slow.events.rows()
