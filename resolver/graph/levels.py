@@ -38,9 +38,12 @@ def pair_counts(kind: Codes, src: Ids, dst: Ids) -> pl.DataFrame:
         seen = np.bincount(ends[of_k], minlength=len(kind))
         several[of_k] = seen[ends[of_k]] >= 2
         del seen
-    adj = pl.DataFrame({"z": ends[several], "a": others[several], "j": j[several]})
+    adj = pl.DataFrame({"z": ends[several], "a": others[several], "j": j[several]}).lazy()
+    del ends, others, j, several
     pairs = adj.join(adj, on=["z", "j"], suffix="_b").filter(pl.col("a") < pl.col("a_b"))
-    return pairs.group_by("a", pl.col("a_b").alias("b"), "j").len("n")
+    counted = pairs.group_by("a", pl.col("a_b").alias("b"), "j").len("n")
+    # streaming: the pairs are counted as the join makes them, never all held at once
+    return counted.collect(engine="streaming")
 
 
 def witnessed(pairs: pl.DataFrame, j: int, witnesses: int) -> tuple[Ids, Ids]:
@@ -135,9 +138,18 @@ def _maid_groups(kind: Codes, src: Ids, dst: Ids, group: Ids, code: Codes) -> pl
     group and kind), and how many groups y is beside."""
     near = beside(kind, src, dst, MAID, (EMAIL, PHONE))
     x = near.get_column("x").to_numpy()
-    near = near.select("y", pl.Series("g", group[x]), pl.Series("kx", kind[x]))
-    near = near.filter(pl.Series(code[x] == LINKED)).unique()
-    return near.with_columns(pl.col("g").n_unique().over("y").alias("groups"))
+    linking = code[x] == LINKED
+    near = pl.DataFrame(
+        {
+            "y": near.get_column("y").to_numpy()[linking],
+            "g": group[x[linking]],
+            "kx": kind[x[linking]],
+        }
+    )
+    del x, linking
+    near = near.lazy().unique()
+    groups = near.group_by("y").agg(pl.col("g").n_unique().alias("groups"))
+    return near.join(groups, on="y").collect(engine="streaming")
 
 
 def _maid_choices(several: pl.DataFrame, kind: Codes, code: Codes, group: Ids) -> pl.DataFrame:

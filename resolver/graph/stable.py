@@ -40,25 +40,38 @@ def assign(
 ) -> Assignment:
     pid = np.where(label >= 0, old, -1)
     dirty = ~_unchanged(old, label)
-    nodes = pl.DataFrame({"old": old[dirty], "label": label[dirty]})
+    live = dirty & (label >= 0)
+    space = int(label.max()) + 1 if live.any() else 0
+    contested = np.zeros(space, dtype=bool)  # changed persons holding some old pid
+    contested[label[live & (old >= 0)]] = True
+    # only nodes holding an old pid or in a contested person go through the matching;
+    # a person of new nodes alone is simply new
+    sub = dirty & (old >= 0)
+    sub[live] |= contested[label[live]]
+    nodes = pl.DataFrame({"old": old[sub], "label": label[sub]})
     overlap = (
         nodes.filter((pl.col("old") >= 0) & (pl.col("label") >= 0))
         .group_by("label", "old")
         .len("n")
     )
     kept = _match(overlap, prefer)
-    labels = nodes.filter(pl.col("label") >= 0).select("label").unique().sort("label")
-    fresh = labels.join(kept, on="label", how="anti").with_row_index("rank")
-    fresh = fresh.select("label", (pl.col("rank").cast(pl.Int64) + next_pid).alias("pid"))
-    table = pl.concat([kept.select("label", pl.col("old").alias("pid")), fresh])
-    pid[dirty] = (
-        nodes.join(table, on="label", how="left", maintain_order="left")
-        .get_column("pid")
-        .fill_null(-1)
-        .to_numpy()
-    )
-    events = _events(nodes, overlap, table, fresh)
-    return Assignment(pid, next_pid + fresh.height, events, fresh.height)
+    # every changed person that kept no pid gets a new one, in the order of its label
+    fresh = np.zeros(space, dtype=bool)
+    fresh[label[live]] = True
+    kept_label = kept.get_column("label").to_numpy()
+    fresh[kept_label] = False
+    rank = np.cumsum(fresh) - 1 + next_pid
+    kept_pid = np.full(space, -1, dtype=np.int64)
+    kept_pid[kept_label] = kept.get_column("old").to_numpy()
+    at = label[live]
+    pid[live] = np.where(fresh[at], rank[at], kept_pid[at])
+    created = int(fresh.sum())
+    ours = overlap.select("label").unique()
+    ours = ours.filter(pl.Series(fresh[ours.get_column("label").to_numpy()]))
+    new = ours.select("label", pl.Series("pid", rank[ours.get_column("label").to_numpy()]))
+    table = pl.concat([kept.select("label", pl.col("old").alias("pid")), new])
+    events = _events(nodes, overlap, table, new)
+    return Assignment(pid, next_pid + created, events, created)
 
 
 def _unchanged(old: Pids, label: NDArray[np.int32]) -> NDArray[np.bool_]:
@@ -112,7 +125,7 @@ def _events(
 ) -> pl.DataFrame:
     """merged (pid → the survivor holding most of its nodes), retired (no node left),
     split (a new pid → the old pid it holds most nodes of)."""
-    biggest = overlap.sort(["n", "label"], descending=[True, False])
+    biggest = overlap.sort(["n", "label", "old"], descending=[True, False, False])
     olds = nodes.filter(pl.col("old") >= 0).select("old").unique()
     gone = olds.join(table.select(pl.col("pid").alias("old")), on="old", how="anti")
     home = biggest.unique("old", keep="first").join(table, on="label")
