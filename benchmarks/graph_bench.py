@@ -84,15 +84,8 @@ def synthetic(persons: int, seed: int) -> Synthetic:
         who = who[rng.random(len(who)) < 0.7]
         src.append(place(start[who] + i))
         dst.append(place(start[who] + j))
-    phones = np.flatnonzero(kind == 1)
-    for share, pool in ((0.02, phones), (0.001, np.arange(nodes))):
-        who = np.flatnonzero(rng.random(persons) < share)
-        src.append(place(start[who]))  # the person's first email
-        dst.append(place(rng.choice(pool, len(who))))
-    who = np.flatnonzero(rng.random(persons) < 0.005)
-    src.append(place(start[who]))
-    dst.append(order[nodes + rng.integers(0, JUNK, len(who))])
-    a, b = np.concatenate(src), np.concatenate(dst)
+    noise = _noise(rng, start, kind, order)
+    a, b = np.concatenate([*src, noise[0]]), np.concatenate([*dst, noise[1]])
     keep = a != b
     lo, hi = np.minimum(a[keep], b[keep]), np.maximum(a[keep], b[keep])
     pairs = np.unique(lo.astype(np.int64) << 32 | hi)
@@ -105,6 +98,23 @@ def synthetic(persons: int, seed: int) -> Synthetic:
     return Synthetic(
         full_kind, junk, (pairs >> 32).astype(ID), (pairs & 0xFFFFFFFF).astype(ID), person
     )
+
+
+def _noise(
+    rng: np.random.Generator, start: np.ndarray, kind: np.ndarray, order: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Edges from some persons' first email: to another person's phone (households), to
+    any identifier (typos), to blocklisted junk."""
+    persons, nodes = len(start), len(kind)
+    src, dst = [], []
+    for share, pool in ((0.02, np.flatnonzero(kind == 1)), (0.001, np.arange(nodes))):
+        who = np.flatnonzero(rng.random(persons) < share)
+        src.append(order[start[who]])
+        dst.append(order[rng.choice(pool, len(who))])
+    who = np.flatnonzero(rng.random(persons) < 0.005)
+    src.append(order[start[who]])
+    dst.append(order[nodes + rng.integers(0, JUNK, len(who))])
+    return np.concatenate(src), np.concatenate(dst)
 
 
 def cached(persons: int, seed: int) -> Path:

@@ -205,7 +205,8 @@ def pids_of(person_keys: pl.Series, key: bytes) -> pl.Series:
     plain = _ecb(person_keys, key, decrypt=True)
     prefix = plain.bin.slice(0, 8).bin.reinterpret(dtype=pl.UInt64, endianness="big")
     pid = plain.bin.slice(8, 8).bin.reinterpret(dtype=pl.UInt64, endianness="big")
-    return pl.select(pl.when(prefix == PID_PREFIX).then(pid.cast(pl.Int64))).to_series()
+    ours = pl.when(prefix == PID_PREFIX).then(pid)  # else null: nothing else is cast
+    return pl.select(ours.cast(pl.Int64, strict=False)).to_series()
 
 
 def derived_person_keys(hi: np.ndarray, lo: np.ndarray, key: bytes) -> pl.Series:

@@ -26,6 +26,8 @@ from resolver.keys import decode_person_ids, pids_of
 from resolver.state.atomic import private_dir, write_atomic
 from resolver.state.control import Control
 
+BASE32 = set("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+
 
 def register(main: click.Group) -> None:
     main.add_command(graph)
@@ -120,10 +122,13 @@ def graph_explain(state: CliState, partner: str, person_id: str, as_json: bool) 
     links out (no identifier values)."""
     home = state.home()
     ring = home.keyring()
+    body = person_id.removeprefix("tp")
+    if len(body) != 26 or body == person_id or not set(body.upper()) <= BASE32:
+        raise failure("--person is not a person_id (tp and 26 base32 characters)", 1)
     key = decode_person_ids(pl.Series([person_id]), ring.partner_id_key(partner))
     pid = pids_of(key, ring.person_key_key(partner))[0]
     if pid is None:
-        raise failure(f"{person_id!r} is not a person of {partner}'s graph", 1)
+        raise failure(f"that person_id is not a person of {partner}'s graph", 1)
     with Control(home.control_db) as control:
         graphs = _graphs(home, control)
         _partners(graphs, partner)
@@ -131,7 +136,7 @@ def graph_explain(state: CliState, partner: str, person_id: str, as_json: bool) 
     found = explain(current, int(pid))
     if sum(found["identifiers"].values()) == 0:
         raise failure(
-            f"{person_id!r} is no longer a person of {partner}'s graph (merged or erased)", 1
+            f"that person_id is no longer a person of {partner}'s graph (merged or erased)", 1
         )
     if as_json:
         click.echo(json.dumps(found, indent=2, sort_keys=True))

@@ -8,6 +8,8 @@ partner's graph holds fewer than 2^31 identifiers), which halves the memory of 1
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import numpy as np
 from numpy.typing import NDArray
 from scipy.sparse import csr_matrix
@@ -15,6 +17,7 @@ from scipy.sparse.csgraph import connected_components
 
 Ids = NDArray[np.int32]
 ID = np.int32
+N = TypeVar("N", bound=np.integer)
 
 
 def components(n: int, src: NDArray[np.integer], dst: NDArray[np.integer]) -> Ids:
@@ -23,7 +26,7 @@ def components(n: int, src: NDArray[np.integer], dst: NDArray[np.integer]) -> Id
     if len(src) == 0:
         return labels
     if 4 * len(src) < n:  # few edges: work on the nodes they touch only
-        touched, local = np.unique(np.concatenate([src, dst]), return_inverse=True)
+        touched, local = dense(np.concatenate([src, dst]), n)
         m = len(src)
         labels[touched] = touched[_smallest(len(touched), local[:m], local[m:])]
         return labels
@@ -45,6 +48,34 @@ def _smallest(n: int, src: NDArray[np.integer], dst: NDArray[np.integer]) -> Ids
         np.minimum.at(smallest, labels, np.arange(n, dtype=ID))
     out: Ids = smallest[labels]
     return out
+
+
+def distinct(values: NDArray[N]) -> NDArray[N]:
+    """The sorted distinct values of an integer array. numpy 2.4's `np.unique` hashes
+    integers, about 25 times slower than sorting at 20M values (27 s against 1 s here)."""
+    ordered = np.sort(values)
+    if len(ordered) < 2:
+        return ordered
+    out: NDArray[N] = ordered[np.concatenate([[True], ordered[1:] != ordered[:-1]])]
+    return out
+
+
+def distinct_counts(values: NDArray[N]) -> tuple[NDArray[N], NDArray[np.int64]]:
+    """The sorted distinct values and how often each occurs."""
+    ordered = np.sort(values)
+    if len(ordered) == 0:
+        return ordered, np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]]))
+    return ordered[starts], np.diff(np.append(starts, len(ordered)))
+
+
+def dense(ids: NDArray[np.integer], n: int) -> tuple[Ids, Ids]:
+    """The distinct ids (0 <= id < n), sorted, and each id's position among them: a mask
+    over 0..n-1 and a running count, no sort."""
+    present = np.zeros(n, dtype=bool)
+    present[ids] = True
+    rank = np.cumsum(present, dtype=np.int64) - 1
+    return np.flatnonzero(present).astype(ID), rank[ids].astype(ID)
 
 
 def merge(labels: Ids, a: NDArray[np.integer], b: NDArray[np.integer]) -> Ids:

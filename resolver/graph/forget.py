@@ -26,6 +26,7 @@ import numpy as np
 import polars as pl
 
 from resolver.graph.blocklist import NO_KEYS, blocked, blocklist_keys
+from resolver.graph.components import distinct
 from resolver.graph.levels import ERASED
 from resolver.graph.partner import Graphs
 from resolver.graph.persons import PersonIndex
@@ -63,7 +64,7 @@ def forget(graphs: Graphs, partner: str, path: Path, options_tmp: Path) -> Forgo
         keys = _request_keys(graphs, partner, path, options_tmp, result)
         ids = state.lookup(keys.get_column("hi").to_numpy(), keys.get_column("lo").to_numpy())
         found = ids[ids >= 0]
-        pids = np.unique(state.pid[found][state.pid[found] >= 0])
+        pids = distinct(state.pid[found][state.pid[found] >= 0])
         erased = np.isin(state.pid, pids) if len(pids) else np.zeros(state.nodes, dtype=bool)
         erased[found] = True
         result.identifiers_found, result.persons = len(found), len(pids)

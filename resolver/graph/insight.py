@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from resolver.graph.components import distinct_counts
 from resolver.graph.levels import BLOCKED, BRIDGE, ERASED, LINKED, SHARED
 from resolver.graph.link import CODE_NAMES
 from resolver.graph.rules import GraphRules
@@ -36,9 +37,7 @@ def stats(
     """A partner's graph in counts. `names` maps file ids to file names."""
     alive = state.base != ERASED
     person = state.pid[(state.pid >= 0) & alive]
-    sizes = (
-        np.bincount(np.unique(person, return_inverse=True)[1]) if len(person) else np.zeros(0, int)
-    )
+    sizes = distinct_counts(person)[1]
     return {
         "persons": len(sizes),
         "identifiers": {

@@ -12,7 +12,15 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
-from resolver.graph.components import ID, Ids, canonical, components, merge
+from resolver.graph.components import (
+    ID,
+    Ids,
+    canonical,
+    components,
+    distinct,
+    distinct_counts,
+    merge,
+)
 from resolver.graph.rules import GraphRules
 
 EMAIL, PHONE, MAID = 0, 1, 2
@@ -91,7 +99,7 @@ def checked_merge(
     a, b = pairs
     ga, gb = group[a], group[b]
     merged = components(len(kind), ga, gb)
-    labels = np.unique(np.concatenate([ga, gb]))
+    labels = distinct(np.concatenate([ga, gb]))
     bad = np.zeros(len(kind), dtype=bool)
     for k in kinds:
         holders = labels[holds(kind, code, group, k)[labels]]
@@ -124,7 +132,7 @@ def maids(kind: Codes, src: Ids, dst: Ids, group: Ids, code: Codes) -> tuple[Ids
     wide = several.join(per.filter("together").select("y"), on="y")
     y, g = _ids(wide, "y"), _ids(wide, "g")
     group, kept = checked_merge(kind, code, group, (y, g), (EMAIL, PHONE))
-    joined = np.unique(y[kept])
+    joined = distinct(y[kept])
     homes = per.filter((pl.col("homes") == 1) & ~pl.col("y").is_in(joined))
     home_y = _ids(homes, "y")
     group[home_y] = group[_ids(homes, "home")]
@@ -147,9 +155,9 @@ def _maid_groups(kind: Codes, src: Ids, dst: Ids, group: Ids, code: Codes) -> pl
         }
     )
     del x, linking
-    near = near.lazy().unique()
-    groups = near.group_by("y").agg(pl.col("g").n_unique().alias("groups"))
-    return near.join(groups, on="y").collect(engine="streaming")
+    distinct_near = near.lazy().unique()
+    groups = distinct_near.group_by("y").agg(pl.col("g").n_unique().alias("groups"))
+    return distinct_near.join(groups, on="y").collect(engine="streaming")
 
 
 def _maid_choices(several: pl.DataFrame, kind: Codes, code: Codes, group: Ids) -> pl.DataFrame:
@@ -195,7 +203,7 @@ def over_limits(kind: Codes, person: Ids, rules: GraphRules) -> Mask:
     if big.any():
         member = big[person]
         key = person[member].astype(np.int64) * KINDS + kind[member]
-        found, counts = np.unique(key, return_counts=True)
+        found, counts = distinct_counts(key)
         limit = np.array(rules.limits)[found % KINDS]
         over[(found[counts > limit] // KINDS).astype(np.int64)] = True
     return np.asarray(over)

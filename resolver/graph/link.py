@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from resolver.graph import levels as lv
-from resolver.graph.components import ID, Ids, components, merge
+from resolver.graph.components import ID, Ids, components, distinct_counts, merge
 from resolver.graph.levels import BLOCKED, BRIDGE, EMAIL, ERASED, KINDS, LINKED, PHONE, SHARED
 from resolver.graph.rules import GraphRules
 
@@ -59,7 +59,7 @@ def degree_shared(kind: Codes, code: Codes, src: Ids, dst: Ids, max_links: int) 
         return shared
     near = busy[ends]
     key = ends[near].astype(np.int64) * KINDS + kind[others[near]]
-    found, counts = np.unique(key, return_counts=True)
+    found, counts = distinct_counts(key)
     shared[(found[counts > max_links] // KINDS).astype(np.int64)] = True
     return shared
 

@@ -15,7 +15,7 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
-from resolver.graph.components import ID, Ids
+from resolver.graph.components import ID, Ids, dense, distinct
 from resolver.graph.levels import BLOCKED, ERASED, LINKED, SHARED
 from resolver.graph.link import degree_shared, link
 from resolver.graph.rules import GraphRules
@@ -94,7 +94,7 @@ def apply(state: GraphState, file: FileNodes, rules: GraphRules) -> Change:
         typed = file.mtype > 0
         state.mtype[ids[typed]] = file.mtype[typed]
     src, dst = _new_edges(state, ids[file.a], ids[file.b])
-    touched = np.unique(np.concatenate([src, dst]))
+    touched = dense(np.concatenate([src, dst]), state.nodes)[0]
     old_raw = state.raw[touched]
     state.add_edges(src, dst)
     shared = _newly_shared(state, touched, rules.max_links)
@@ -118,13 +118,13 @@ def _new_edges(state: GraphState, a: Ids, b: Ids) -> tuple[Ids, Ids]:
     """The file's edges (a, b) as unique pairs src < dst that the graph lacks."""
     keep = (a != b) & (a >= 0) & (b >= 0)
     lo, hi = np.minimum(a[keep], b[keep]), np.maximum(a[keep], b[keep])
-    pairs = np.unique(lo.astype(np.int64) << 32 | hi.astype(np.int64))
+    pairs = distinct(lo.astype(np.int64) << 32 | hi.astype(np.int64))
     ends = _mask(state.nodes, (pairs >> 32).astype(ID)) | _mask(
         state.nodes, (pairs & 0xFFFFFFFF).astype(ID)
     )
     near = ends[state.src] | ends[state.dst]
     known = state.src[near].astype(np.int64) << 32 | state.dst[near].astype(np.int64)
-    pairs = pairs[~np.isin(pairs, known)]
+    pairs = pairs[~np.isin(pairs, known, assume_unique=True)]
     return (pairs >> 32).astype(ID), (pairs & 0xFFFFFFFF).astype(ID)
 
 
@@ -133,7 +133,7 @@ def _newly_shared(state: GraphState, touched: Ids, max_links: int) -> Ids:
     near = _mask(state.nodes, touched)
     incident = near[state.src] | near[state.dst]
     src, dst = state.src[incident], state.dst[incident]
-    local, inverse = np.unique(np.concatenate([src, dst]), return_inverse=True)
+    local, inverse = dense(np.concatenate([src, dst]), state.nodes)
     m = len(src)
     over = degree_shared(
         state.kind[local],
@@ -143,7 +143,9 @@ def _newly_shared(state: GraphState, touched: Ids, max_links: int) -> Ids:
         max_links,
     )
     found = local[over]
-    shared: Ids = found[np.isin(found, touched) & (state.base[found] == LINKED)].astype(ID)
+    shared: Ids = found[
+        np.isin(found, touched, assume_unique=True) & (state.base[found] == LINKED)
+    ].astype(ID)
     return shared
 
 

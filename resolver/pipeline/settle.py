@@ -17,6 +17,7 @@ import polars as pl
 from numpy.typing import NDArray
 
 from resolver import kinds as k
+from resolver.graph.components import distinct
 from resolver.graph.persons import KeyScheme, anchors, person_keys
 from resolver.graph.state import GraphState
 from resolver.keys import encode_person_ids
@@ -52,7 +53,7 @@ class Settled:
         safe = np.maximum(ids, 0)
         code = np.where(known, state.code[safe] if state.nodes else 0, 0).astype(np.uint8)
         pid = np.where(known, state.pid[safe] if state.nodes else -1, -1)
-        used = np.unique(pid[pid >= 0])
+        used = distinct(pid[pid >= 0])
         keys = pl.DataFrame({"pid": used, "person_key": person_keys(state, used, scheme)})
         return cls(
             np.append(ids, -1).astype(np.int32),

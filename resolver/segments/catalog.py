@@ -24,6 +24,7 @@ import numpy as np
 import polars as pl
 
 from resolver.errors import SegmentError
+from resolver.graph.components import distinct
 from resolver.graph.levels import BLOCKED, ERASED
 from resolver.graph.persons import KeyScheme, PersonIndex, person_keys
 from resolver.graph.state import GraphState
@@ -122,7 +123,7 @@ class Segments:
     def _member_pids(self, record: SegmentRecord, version: int | None) -> np.ndarray:
         rows = self._rows(record, version)
         pids = PersonIndex(self._graph(record.partner)).pids(rows)
-        return np.unique(pids[pids >= 0])
+        return distinct(pids[pids >= 0])
 
     def person_keys(self, name: str, version: int | None = None) -> pl.Series:
         """The person keys of a version's members (default: the latest), in today's graph."""
@@ -139,7 +140,7 @@ class Segments:
         state = self._graph(record.partner)
         rows = self._rows(record, version)
         row_pids = PersonIndex(state).pids(rows)
-        members = np.unique(row_pids[row_pids >= 0])
+        members = distinct(row_pids[row_pids >= 0])
         if len(members) == 0:
             return pl.DataFrame(schema=KEYS_SCHEMA)
         nodes = _member_nodes(state, members, rows, row_pids)
@@ -151,9 +152,9 @@ class Segments:
         if current is None:
             return pl.DataFrame(schema=KEYS_SCHEMA)
         sealer = Sealer(self.home.keyring().partner_data_key(partner))
-        wanted = np.unique(nodes.get_column("node").to_numpy())
+        wanted = distinct(nodes.get_column("node").to_numpy())
         keys = self.graphs.match_keys(partner, current, sealer, wanted)
-        pids = np.unique(nodes.get_column("pid").to_numpy())
+        pids = distinct(nodes.get_column("pid").to_numpy())
         person = pl.DataFrame(
             {"pid": pids, "person_key": person_keys(state, pids, self._scheme(partner))}
         )
