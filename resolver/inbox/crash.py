@@ -14,6 +14,7 @@ POINTS = (
     "claim_sidecar",  # X.toml moved into it
     "claim_file",  # X moved into it
     "after_claim",  # X.done removed: the claim is complete
+    "graph_staged",  # the file's graph generation is staged (pending), nothing written
     "mid_processing",
     "after_outputs",
     "mid_commit",

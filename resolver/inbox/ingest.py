@@ -182,6 +182,7 @@ class Ingest:
             resolution.spool(spool, progress, lambda: self._check_stop(rec.name))
         readmit = self._sidecar(rec).readmit_forgotten
         taken = self.graphs.take(rec.partner, rec.id, spool, readmit, rec.kind == OPTOUT)
+        crash_point("graph_staged", rec.name)
         self._settle(rec, resolution, spool, taken, out)
         report = resolution.report
         report.graph = taken.change.counts() if taken.generation is not None else {}

@@ -18,6 +18,7 @@ from resolver.home import Home
 from resolver.partners import add_partner
 from resolver.segments.catalog import Segments
 from resolver.state.control import Control
+from resolver.state.graphdb import GraphDB
 
 FIXED_KEY = "5a" * 32  # test-only master key, so two homes derive the same person keys
 
@@ -142,4 +143,14 @@ def leftovers(home: Home) -> list[str]:
     staging = home.store / "staging"
     if staging.exists():
         found += [str(p) for p in staging.iterdir()]
+    folder = home.store / "graph"
+    partners = [p.name for p in folder.iterdir()] if folder.exists() else []
+    with Control(home.control_db) as control:  # graph generations never committed, and
+        graphs = GraphDB(control.database)  # graph parts no generation names
+        found += [f"pending graph of {p}" for p in partners if graphs.pending(p)]
+        known = graphs.known_paths()
+    for path in folder.rglob("*") if folder.exists() else []:
+        rel = path.relative_to(home.store).as_posix()
+        if path.is_file() and path.name != ".lock" and rel not in known:
+            found.append(str(path))
     return found

@@ -29,7 +29,7 @@ from tests.resolver.inbox.support import (
 # Small chunks (kills land mid-file); random kills must not set a file aside as poison.
 CHUNK = {"TESSERA_RESOLVER__CHUNK_ROWS": "700", "TESSERA_INBOX__MAX_ATTEMPTS": "1000"}
 CLAIM_STEPS = ["claim_recorded", "claim_workdir", "claim_sidecar", "claim_file", "after_claim"]
-STATES = ["mid_processing", "after_outputs", "mid_commit", "before_purge"]
+STATES = ["graph_staged", "mid_processing", "after_outputs", "mid_commit", "before_purge"]
 SIDECAR_FILE = "04-members.csv"  # the claim whose every step the default run kills
 CLAIMED_FILES = ["01-base.csv", SIDECAR_FILE, "06-stop.csv", "07-base-resent.csv"]
 
