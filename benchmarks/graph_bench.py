@@ -47,6 +47,7 @@ from resolver.graph.levels import BLOCKED, LINKED
 from resolver.graph.rules import GraphRules
 from resolver.graph.state import GraphState
 from resolver.graph.update import FileNodes, apply, rebuild
+from resolver.state.atomic import private_dir
 
 EDGES_PER_PERSON = 4.3  # what the generator below gives, to size a graph by its edges
 JUNK = 300
@@ -120,7 +121,7 @@ def _noise(
 def cached(persons: int, seed: int) -> Path:
     path = DATA / f"graph-{persons}-{seed}.npz"
     if not path.exists():
-        DATA.mkdir(exist_ok=True)
+        private_dir(DATA)
         g = synthetic(persons, seed)
         with tempfile.NamedTemporaryFile(dir=DATA, suffix=".npz", delete=False) as handle:
             np.savez(handle, kind=g.kind, junk=g.junk, src=g.src, dst=g.dst, person=g.person)
@@ -245,7 +246,7 @@ def main() -> None:
     for phase in args.only or PHASES:  # generate outside the measured processes
         edges = args.rebuild_edges if phase in ("rebuild", "components") else args.base_edges
         cached(_persons(edges), args.seed)
-    OUT.mkdir(exist_ok=True)
+    private_dir(OUT)
     for phase in args.only or PHASES:
         with tempfile.TemporaryDirectory() as tmp:
             result = Path(tmp) / "result.json"

@@ -43,7 +43,7 @@ from resolver import Home, Service, add_partner
 from resolver.graph.partner import Graphs
 from resolver.graph.state import GraphState
 from resolver.pipeline.run import resolve_file
-from resolver.state.atomic import write_atomic
+from resolver.state.atomic import private_dir, write_atomic
 from resolver.state.control import Control
 
 PARTNERS = {"retail": SOURCES, "travel": ("crm", "app")}
@@ -52,7 +52,7 @@ FIXED_KEY = "ab" * 32  # a benchmark home's master key (no real data is ever in 
 
 def _home(root: Path) -> Home:
     home = Home.open(root, {"inbox.stable_seconds": 0.0})
-    home.root.mkdir(parents=True, exist_ok=True)
+    private_dir(home.root)
     home.key_file.write_text(FIXED_KEY + "\n")
     home.key_file.chmod(0o600)
     home.initialize()
@@ -79,8 +79,7 @@ def _send(home: Home, pop: Population, generation: int) -> dict[str, dict[str, p
         for name, rows in _files(pop, partner, generation):
             data = render(rows, seed=len(name) + generation).write_csv().encode()
             copy = home.root / "sent" / partner / name
-            copy.parent.mkdir(parents=True, exist_ok=True)
-            copy.write_bytes(data)
+            write_atomic(private_dir(copy.parent) / name, data)
             write_atomic(home.inbox / partner / name, data)
             (home.inbox / partner / f"{name}.done").write_bytes(b"")
             sent.setdefault(partner, {})[name] = rows
@@ -190,7 +189,7 @@ def main() -> None:
         figures = run_quality(args.persons, args.seed, Path(tmp))
     figures |= {"bench": "graph_quality", **machine()}
     out = Path(__file__).parent / "out"
-    out.mkdir(exist_ok=True)
+    private_dir(out)
     with (out / "graph_quality.jsonl").open("a") as handle:
         handle.write(json.dumps(figures) + "\n")
     print(json.dumps(figures, indent=2) if args.json else _table(figures))

@@ -35,7 +35,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from resolver.errors import MasterKeyError
+from resolver.errors import MasterKeyError, OptionError
 from resolver.state.atomic import create_exclusive
 
 MASTER_KEY_ENV = "TESSERA_MASTER_KEY"
@@ -257,7 +257,11 @@ def _b32_batch(series: pl.Series) -> pl.Series:
 
 
 def decode_person_ids(person_ids: pl.Series, partner_key: bytes) -> pl.Series:
-    """Person keys back from one partner's person_ids (service-side only)."""
+    """Person keys back from one partner's person_ids (service-side only). A value that
+    is not "tp" + 26 base32 characters raises OptionError (which does not name it)."""
+    shape = f"^{PERSON_ID_PREFIX}[A-Za-z2-7]{{{_B32_LEN}}}$"
+    if not person_ids.drop_nulls().str.contains(shape).all():
+        raise OptionError(f"not a person_id ({PERSON_ID_PREFIX} and {_B32_LEN} base32 characters)")
     body = person_ids.str.strip_prefix(PERSON_ID_PREFIX).str.to_uppercase() + "======"
     raw = pl.Series(
         person_ids.name,

@@ -69,11 +69,17 @@ def distinct_counts(values: NDArray[N]) -> tuple[NDArray[N], NDArray[np.int64]]:
     return ordered[starts], np.diff(np.append(starts, len(ordered)))
 
 
+def mask(n: int, ids: NDArray[np.integer]) -> NDArray[np.bool_]:
+    """A boolean array over 0..n-1, true at `ids`."""
+    out = np.zeros(n, dtype=bool)
+    out[ids] = True
+    return out
+
+
 def dense(ids: NDArray[np.integer], n: int) -> tuple[Ids, Ids]:
     """The distinct ids (0 <= id < n), sorted, and each id's position among them: a mask
     over 0..n-1 and a running count, no sort."""
-    present = np.zeros(n, dtype=bool)
-    present[ids] = True
+    present = mask(n, ids)
     rank = np.cumsum(present, dtype=np.int64) - 1
     return np.flatnonzero(present).astype(ID), rank[ids].astype(ID)
 

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from resolver.graph.components import distinct_counts
+from resolver.graph.components import distinct_counts, mask
 from resolver.graph.levels import BLOCKED, BRIDGE, ERASED, LINKED, SHARED
 from resolver.graph.link import CODE_NAMES
 from resolver.graph.rules import GraphRules
@@ -89,7 +89,7 @@ def _change(gen: Generation, names: dict[int, str]) -> dict[str, Any]:
 def explain(state: GraphState, pid: int) -> dict[str, Any]:
     """One person: their identifiers by kind, and the links that rules stopped."""
     mine = np.flatnonzero(state.pid == pid)
-    own = _mask(state.nodes, mine)
+    own = mask(state.nodes, mine)
     touching = own[state.src] | own[state.dst]
     src, dst = state.src[touching], state.dst[touching]
     other = np.where(own[src], dst, src)
@@ -118,9 +118,3 @@ def _reasons(state: GraphState, nodes: np.ndarray) -> list[str]:
     for value in (BLOCKED, SHARED, BRIDGE, ERASED):
         names[code == value] = CODE_NAMES[value]
     return list(names)
-
-
-def _mask(n: int, ids: np.ndarray) -> np.ndarray:
-    out = np.zeros(n, dtype=bool)
-    out[ids] = True
-    return out

@@ -15,7 +15,7 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
-from resolver.graph.components import ID, Ids, dense, distinct
+from resolver.graph.components import ID, Ids, dense, distinct, mask
 from resolver.graph.levels import BLOCKED, ERASED, LINKED, SHARED
 from resolver.graph.link import degree_shared, link
 from resolver.graph.rules import GraphRules
@@ -101,17 +101,11 @@ def apply(state: GraphState, file: FileNodes, rules: GraphRules) -> Change:
     state.base[shared] = SHARED
     affected = np.zeros(state.nodes, dtype=bool)
     affected[old_raw] = True
-    region = np.flatnonzero(affected[state.raw] | _mask(state.nodes, ids[new]))
+    region = np.flatnonzero(affected[state.raw] | mask(state.nodes, ids[new]))
     change = relink(state, region.astype(ID), rules, "oldest")
     change.ids, change.nodes_added, change.edges_added = ids, int(new.sum()), len(src)
     change.newly_shared = len(shared)
     return change
-
-
-def _mask(n: int, ids: Ids) -> NDArray[np.bool_]:
-    out = np.zeros(n, dtype=bool)
-    out[ids] = True
-    return out
 
 
 def _new_edges(state: GraphState, a: Ids, b: Ids) -> tuple[Ids, Ids]:
@@ -119,7 +113,7 @@ def _new_edges(state: GraphState, a: Ids, b: Ids) -> tuple[Ids, Ids]:
     keep = (a != b) & (a >= 0) & (b >= 0)
     lo, hi = np.minimum(a[keep], b[keep]), np.maximum(a[keep], b[keep])
     pairs = distinct(lo.astype(np.int64) << 32 | hi.astype(np.int64))
-    ends = _mask(state.nodes, (pairs >> 32).astype(ID)) | _mask(
+    ends = mask(state.nodes, (pairs >> 32).astype(ID)) | mask(
         state.nodes, (pairs & 0xFFFFFFFF).astype(ID)
     )
     near = ends[state.src] | ends[state.dst]
@@ -130,7 +124,7 @@ def _new_edges(state: GraphState, a: Ids, b: Ids) -> tuple[Ids, Ids]:
 
 def _newly_shared(state: GraphState, touched: Ids, max_links: int) -> Ids:
     """Touched linking nodes now seen with more than `max_links` of one other kind."""
-    near = _mask(state.nodes, touched)
+    near = mask(state.nodes, touched)
     incident = near[state.src] | near[state.dst]
     src, dst = state.src[incident], state.dst[incident]
     local, inverse = dense(np.concatenate([src, dst]), state.nodes)
@@ -153,7 +147,7 @@ def relink(
     state: GraphState, region: Ids, rules: GraphRules, prefer: Literal["oldest", "overlap"]
 ) -> Change:
     """Link the nodes of `region` (whole raw components) again, in place."""
-    inside = _mask(state.nodes, region)
+    inside = mask(state.nodes, region)
     edge = inside[state.src] & inside[state.dst]
     position = np.full(state.nodes, -1, dtype=ID)
     position[region] = np.arange(len(region), dtype=ID)
