@@ -74,7 +74,9 @@ def holds(kind: Codes, code: Codes, group: Ids, k: int) -> Mask:
 def beside(kind: Codes, src: Ids, dst: Ids, k: int, others: tuple[int, ...]) -> pl.DataFrame:
     """(y, x): each kind-k node y with its neighbours x of the kinds in `others`."""
     ends, near = both_ways(src, dst)
-    keep = (kind[ends] == k) & np.isin(kind[near], others)
+    wanted = np.zeros(KINDS, dtype=bool)
+    wanted[list(others)] = True
+    keep = (kind[ends] == k) & wanted[kind[near]]
     return pl.DataFrame({"y": ends[keep], "x": near[keep]})
 
 

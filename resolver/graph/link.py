@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import polars as pl
 
 from resolver.graph import levels as lv
 from resolver.graph.components import ID, Ids, components, distinct_counts, merge
@@ -77,19 +78,52 @@ def link(kind: Codes, code: Codes, src: Ids, dst: Ids, rules: GraphRules) -> Lin
     with are one person unless that joins two persons' emails; a MAID joins the persons of
     its emails and phones unless two of them hold emails or two hold phones (then it keeps
     to the person of its best kind, or is a bridge when that is not one person). Then the
-    limits."""
-    code = code.copy()
+    limits.
+
+    The steps after the raw components run on the nodes renumbered by raw component
+    (`by_component`): node ids in first-seen order scatter a person over the whole
+    graph, and every gather then misses the cache (at 20M edges this takes a rebuild
+    from 39 s to 25 s)."""
     live = (code[src] == LINKED) & (code[dst] == LINKED)
     src, dst = src[live], dst[live]
+    del live
     n = len(kind)
     raw = components(n, src, dst)
+    order, src, dst = by_component(raw, src, dst)
+    local = _link(kind[order], code[order], src, dst, rules)
+    del src, dst
+    person = np.full(n, -1, dtype=ID)
+    person[order] = np.where(local.person >= 0, order[np.maximum(local.person, 0)], -1)
+    out_code = np.empty_like(code)
+    out_code[order] = local.code
+    return Linking(person, out_code, raw, local.refused_links, local.over_limits)
+
+
+def by_component(raw: Ids, src: Ids, dst: Ids) -> tuple[Ids, Ids, Ids]:
+    """The nodes in order of their raw component, ascending within one (so the order of
+    any two nodes of a component, which every rule's tie-break looks at, is kept), and the
+    edges in those new numbers, sorted by their first end."""
+    nodes = pl.DataFrame({"raw": raw}).with_row_index("id")
+    order = nodes.sort("raw", maintain_order=True).get_column("id").to_numpy().astype(ID)
+    del nodes
+    at = np.empty(len(raw), dtype=ID)
+    at[order] = np.arange(len(raw), dtype=ID)
+    edges = pl.DataFrame({"a": at[src], "b": at[dst]}).sort("a")
+    return order, edges.get_column("a").to_numpy(), edges.get_column("b").to_numpy()
+
+
+def _link(kind: Codes, code: Codes, src: Ids, dst: Ids, rules: GraphRules) -> Linking:
+    """`link` over live edges whose nodes are numbered by raw component."""
+    n = len(kind)
     pairs = lv.pair_counts(kind, src, dst)
-    by_email = merge(np.arange(n, dtype=ID), *lv.witnessed(pairs, EMAIL, rules.witnesses))
+    emails, phones = (lv.witnessed(pairs, k, rules.witnesses) for k in (EMAIL, PHONE))
+    del pairs
+    by_email = merge(np.arange(n, dtype=ID), *emails)
     by_phone, bridges = lv.phones(kind, src, dst, by_email)
     code[bridges] = BRIDGE
-    by_phone = lv.phone_pairs(kind, code, by_phone, lv.witnessed(pairs, PHONE, rules.witnesses))
+    by_phone = lv.phone_pairs(kind, code, by_phone, phones)
     by_maid, bridges, refused = lv.maids(kind, src, dst, by_phone, code)
     code[bridges] = BRIDGE
     person, over = lv.within_limits(kind, [by_email, by_phone, by_maid], rules)
     person[(code == BLOCKED) | (code == ERASED)] = -1
-    return Linking(person, code, raw, refused, over)
+    return Linking(person, code, np.empty(0, dtype=ID), refused, over)

@@ -147,22 +147,27 @@ def relink(
     state: GraphState, region: Ids, rules: GraphRules, prefer: Literal["oldest", "overlap"]
 ) -> Change:
     """Link the nodes of `region` (whole raw components) again, in place."""
-    inside = mask(state.nodes, region)
-    edge = inside[state.src] & inside[state.dst]
-    position = np.full(state.nodes, -1, dtype=ID)
-    position[region] = np.arange(len(region), dtype=ID)
-    linking = link(
-        state.kind[region],
-        state.base[region],
-        position[state.src[edge]],
-        position[state.dst[edge]],
-        rules,
-    )
-    label = np.where(linking.person >= 0, region[np.maximum(linking.person, 0)], -1)
-    settled = assign(state.pid[region], label.astype(ID), state.next_pid, prefer)
-    state.code[region] = linking.code
-    state.raw[region] = region[linking.raw]
-    state.pid[region] = settled.pid
+    if len(region) == state.nodes:  # the whole graph (a rebuild with nothing erased)
+        linking = link(state.kind, state.base, state.src, state.dst, rules)
+    else:
+        inside = mask(state.nodes, region)
+        edge = inside[state.src] & inside[state.dst]
+        del inside
+        position = np.full(state.nodes, -1, dtype=ID)
+        position[region] = np.arange(len(region), dtype=ID)
+        src, dst = position[state.src[edge]], position[state.dst[edge]]
+        del edge, position
+        linking = link(state.kind[region], state.base[region], src, dst, rules)
+        del src, dst
+    if len(region) == state.nodes:
+        settled = assign(state.pid, linking.person, state.next_pid, prefer)
+        state.code, state.raw, state.pid = linking.code, linking.raw, settled.pid
+    else:
+        label = np.where(linking.person >= 0, region[np.maximum(linking.person, 0)], -1)
+        settled = assign(state.pid[region], label.astype(ID), state.next_pid, prefer)
+        state.code[region] = linking.code
+        state.raw[region] = region[linking.raw]
+        state.pid[region] = settled.pid
     state.next_pid = settled.next_pid
     return Change(
         relinked=len(region),
