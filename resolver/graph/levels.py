@@ -31,21 +31,26 @@ Codes = NDArray[np.uint8]
 Mask = NDArray[np.bool_]
 
 
-def both_ways(src: Ids, dst: Ids) -> tuple[Ids, Ids]:
-    return np.concatenate([src, dst]), np.concatenate([dst, src])
+def toward(src: Ids, dst: Ids, forward: Mask, backward: Mask) -> tuple[Ids, Ids]:
+    """(y, x): the edges picked by `forward` as src → dst and by `backward` as dst → src,
+    without first making every edge both ways (2 × 2E ids at 100M edges: 1.6 GB)."""
+    return (
+        np.concatenate([src[forward], dst[backward]]),
+        np.concatenate([dst[forward], src[backward]]),
+    )
 
 
 def pair_counts(kind: Codes, src: Ids, dst: Ids) -> pl.DataFrame:
     """(a, b, j, n): emails or phones a < b of kind j, with how many nodes are seen with
     both (only pairs some node is seen with)."""
-    ends, others = both_ways(src, dst)
+    ends, others = toward(src, dst, kind[dst] < MAID, kind[src] < MAID)
     j = kind[others]
     several = np.zeros(len(ends), dtype=bool)
     for k in (EMAIL, PHONE):  # nodes seen with two or more of kind k
         of_k = j == k
-        seen = np.bincount(ends[of_k], minlength=len(kind))
-        several[of_k] = seen[ends[of_k]] >= 2
-        del seen
+        at = ends[of_k]
+        several[of_k] = np.bincount(at, minlength=len(kind))[at] >= 2
+        del at, of_k
     adj = pl.DataFrame({"z": ends[several], "a": others[several], "j": j[several]}).lazy()
     del ends, others, j, several
     pairs = adj.join(adj, on=["z", "j"], suffix="_b").filter(pl.col("a") < pl.col("a_b"))
@@ -73,11 +78,11 @@ def holds(kind: Codes, code: Codes, group: Ids, k: int) -> Mask:
 
 def beside(kind: Codes, src: Ids, dst: Ids, k: int, others: tuple[int, ...]) -> pl.DataFrame:
     """(y, x): each kind-k node y with its neighbours x of the kinds in `others`."""
-    ends, near = both_ways(src, dst)
     wanted = np.zeros(KINDS, dtype=bool)
     wanted[list(others)] = True
-    keep = (kind[ends] == k) & wanted[kind[near]]
-    return pl.DataFrame({"y": ends[keep], "x": near[keep]})
+    ks, kd = kind[src], kind[dst]
+    y, x = toward(src, dst, (ks == k) & wanted[kd], (kd == k) & wanted[ks])
+    return pl.DataFrame({"y": y, "x": x})
 
 
 def phones(kind: Codes, src: Ids, dst: Ids, group: Ids) -> tuple[Ids, Ids]:

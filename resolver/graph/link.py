@@ -52,14 +52,14 @@ def degree_shared(kind: Codes, code: Codes, src: Ids, dst: Ids, max_links: int) 
     other kind. `src`, `dst` must hold every edge of the nodes asked about."""
     n = len(kind)
     shared = np.zeros(n, dtype=bool)
-    ends, others = np.concatenate([src, dst]), np.concatenate([dst, src])
-    keep = code[others] != BLOCKED
-    ends, others = ends[keep], others[keep]
-    busy = np.bincount(ends, minlength=n) > max_links  # only these can be over in one kind
+    sees, seen = code[dst] != BLOCKED, code[src] != BLOCKED  # src sees dst; dst sees src
+    degree = np.bincount(src[sees], minlength=n) + np.bincount(dst[seen], minlength=n)
+    busy = degree > max_links  # only these can be over in one kind
+    del degree
     if not busy.any():
         return shared
-    near = busy[ends]
-    key = ends[near].astype(np.int64) * KINDS + kind[others[near]]
+    ends, others = lv.toward(src, dst, sees & busy[src], seen & busy[dst])
+    key = ends.astype(np.int64) * KINDS + kind[others]
     found, counts = distinct_counts(key)
     shared[(found[counts > max_links] // KINDS).astype(np.int64)] = True
     return shared
