@@ -80,8 +80,9 @@ def dense(ids: NDArray[np.integer], n: int) -> tuple[Ids, Ids]:
     """The distinct ids (0 <= id < n), sorted, and each id's position among them: a mask
     over 0..n-1 and a running count, no sort."""
     present = mask(n, ids)
-    rank = np.cumsum(present, dtype=np.int64) - 1
-    return np.flatnonzero(present).astype(ID), rank[ids].astype(ID)
+    rank = np.cumsum(present, dtype=ID)  # ids < 2^31
+    rank -= 1
+    return np.flatnonzero(present).astype(ID), rank[ids]
 
 
 def merge(labels: Ids, a: NDArray[np.integer], b: NDArray[np.integer]) -> Ids:

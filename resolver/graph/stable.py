@@ -42,12 +42,14 @@ def assign(
     dirty = ~_unchanged(old, label)
     live = dirty & (label >= 0)
     space = int(label.max()) + 1 if live.any() else 0
+    at = label[live]
     contested = np.zeros(space, dtype=bool)  # changed persons holding some old pid
     contested[label[live & (old >= 0)]] = True
     # only nodes holding an old pid or in a contested person go through the matching;
     # a person of new nodes alone is simply new
     sub = dirty & (old >= 0)
-    sub[live] |= contested[label[live]]
+    if contested.any():
+        sub[live] |= contested[at]
     nodes = pl.DataFrame({"old": old[sub], "label": label[sub]})
     overlap = (
         nodes.filter((pl.col("old") >= 0) & (pl.col("label") >= 0))
@@ -57,13 +59,12 @@ def assign(
     kept = _match(overlap, prefer)
     # every changed person that kept no pid gets a new one, in the order of its label
     fresh = np.zeros(space, dtype=bool)
-    fresh[label[live]] = True
+    fresh[at] = True
     kept_label = kept.get_column("label").to_numpy()
     fresh[kept_label] = False
     rank = np.cumsum(fresh) - 1 + next_pid
     kept_pid = np.full(space, -1, dtype=np.int64)
     kept_pid[kept_label] = kept.get_column("old").to_numpy()
-    at = label[live]
     pid[live] = np.where(fresh[at], rank[at], kept_pid[at])
     created = int(fresh.sum())
     ours = overlap.select("label").unique()

@@ -93,11 +93,11 @@ def apply(state: GraphState, file: FileNodes, rules: GraphRules) -> Change:
     if file.mtype is not None:
         typed = file.mtype > 0
         state.mtype[ids[typed]] = file.mtype[typed]
-    src, dst = _new_edges(state, ids[file.a], ids[file.b])
-    touched = dense(np.concatenate([src, dst]), state.nodes)[0]
+    src, dst, near = _new_edges(state, ids[file.a], ids[file.b])
+    touched = np.flatnonzero(mask(state.nodes, src) | mask(state.nodes, dst)).astype(ID)
     old_raw = state.raw[touched]
+    shared = _newly_shared(state, touched, near, (src, dst), rules.max_links)
     state.add_edges(src, dst)
-    shared = _newly_shared(state, touched, rules.max_links)
     state.base[shared] = SHARED
     affected = np.zeros(state.nodes, dtype=bool)
     affected[old_raw] = True
@@ -108,32 +108,36 @@ def apply(state: GraphState, file: FileNodes, rules: GraphRules) -> Change:
     return change
 
 
-def _new_edges(state: GraphState, a: Ids, b: Ids) -> tuple[Ids, Ids]:
-    """The file's edges (a, b) as unique pairs src < dst that the graph lacks."""
+def _new_edges(state: GraphState, a: Ids, b: Ids) -> tuple[Ids, Ids, Ids]:
+    """The file's edges (a, b) as unique pairs src < dst that the graph lacks, and the
+    positions of the graph's edges beside any node of the file's edges."""
     keep = (a != b) & (a >= 0) & (b >= 0)
     lo, hi = np.minimum(a[keep], b[keep]), np.maximum(a[keep], b[keep])
     pairs = distinct(lo.astype(np.int64) << 32 | hi.astype(np.int64))
     ends = mask(state.nodes, (pairs >> 32).astype(ID)) | mask(
         state.nodes, (pairs & 0xFFFFFFFF).astype(ID)
     )
-    near = ends[state.src] | ends[state.dst]
+    near = np.flatnonzero(ends[state.src] | ends[state.dst])
     known = state.src[near].astype(np.int64) << 32 | state.dst[near].astype(np.int64)
     pairs = pairs[~np.isin(pairs, known, assume_unique=True)]
-    return (pairs >> 32).astype(ID), (pairs & 0xFFFFFFFF).astype(ID)
+    return (pairs >> 32).astype(ID), (pairs & 0xFFFFFFFF).astype(ID), near
 
 
-def _newly_shared(state: GraphState, touched: Ids, max_links: int) -> Ids:
-    """Touched linking nodes now seen with more than `max_links` of one other kind."""
-    near = mask(state.nodes, touched)
-    incident = near[state.src] | near[state.dst]
-    src, dst = state.src[incident], state.dst[incident]
+def _newly_shared(
+    state: GraphState, touched: Ids, near: Ids, new: tuple[Ids, Ids], max_links: int
+) -> Ids:
+    """Touched linking nodes now seen with more than `max_links` of one other kind.
+    `near` (the graph's edges beside the file's nodes, a superset of those beside the
+    touched ones) and the `new` edges hold every edge of a touched node."""
+    src = np.concatenate([state.src[near], new[0]])
+    dst = np.concatenate([state.dst[near], new[1]])
     local, inverse = dense(np.concatenate([src, dst]), state.nodes)
     m = len(src)
     over = degree_shared(
         state.kind[local],
         state.base[local],
-        inverse[:m].astype(ID),
-        inverse[m:].astype(ID),
+        inverse[:m],
+        inverse[m:],
         max_links,
     )
     found = local[over]
