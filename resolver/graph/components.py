@@ -16,7 +16,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 try:  # the kernel behind connected_components(directed=False); see _labels
-    from scipy.sparse.csgraph._traversal import (  # type: ignore[attr-defined]
+    from scipy.sparse.csgraph._traversal import (
         _connected_components_undirected as _undirected,
     )
 except ImportError:  # pragma: no cover - another scipy

@@ -76,25 +76,33 @@ def holds(kind: Codes, code: Codes, group: Ids, k: int) -> Mask:
     return out
 
 
-def beside(kind: Codes, src: Ids, dst: Ids, k: int, others: tuple[int, ...]) -> pl.DataFrame:
+def beside(kind: Codes, src: Ids, dst: Ids, k: int, others: tuple[int, ...]) -> tuple[Ids, Ids]:
     """(y, x): each kind-k node y with its neighbours x of the kinds in `others`."""
     wanted = np.zeros(KINDS, dtype=bool)
     wanted[list(others)] = True
     ks, kd = kind[src], kind[dst]
-    y, x = toward(src, dst, (ks == k) & wanted[kd], (kd == k) & wanted[ks])
-    return pl.DataFrame({"y": y, "x": x})
+    return toward(src, dst, (ks == k) & wanted[kd], (kd == k) & wanted[ks])
+
+
+def spread(n: int, at: Ids, values: Ids) -> tuple[Ids, Ids]:
+    """Per node 0..n-1, the smallest and the largest of the values at it (n and -1 where
+    there are none): one value when they are equal, several when lo < hi. ufunc.at, ten
+    times quicker here than a hashed group-by (0.16 s against 1.55 s at 5M rows)."""
+    lo = np.full(n, n, dtype=ID)
+    hi = np.full(n, -1, dtype=ID)
+    np.minimum.at(lo, at, values)
+    np.maximum.at(hi, at, values)
+    return lo, hi
 
 
 def phones(kind: Codes, src: Ids, dst: Ids, group: Ids) -> tuple[Ids, Ids]:
     """A phone joins the one group its emails are in; beside two groups it is a bridge.
     Returns the new labels and the bridges."""
-    near = beside(kind, src, dst, PHONE, (EMAIL,))
-    near = near.select("y", pl.Series("g", group[near.get_column("x").to_numpy()])).unique()
-    per = near.group_by("y").agg(pl.len().alias("groups"), pl.col("g").first())
-    one = per.filter(pl.col("groups") == 1)
-    group = group.copy()
-    group[_ids(one, "y")] = _ids(one, "g")
-    return group, _ids(per.filter(pl.col("groups") > 1), "y")
+    y, x = beside(kind, src, dst, PHONE, (EMAIL,))
+    lo, hi = spread(len(kind), y, group[x])
+    del y, x
+    one = lo == hi
+    return np.where(one, lo, group).astype(ID), np.flatnonzero(lo < hi).astype(ID)
 
 
 def checked_merge(
@@ -128,43 +136,32 @@ def maids(kind: Codes, src: Ids, dst: Ids, group: Ids, code: Codes) -> tuple[Ids
     emails and no two hold phones; otherwise it keeps to the one group of its emails (or,
     with none, of its phones), and is a bridge when that is not one group either.
     Returns the new labels, the bridges and how many links to a group were refused."""
-    near = _maid_groups(kind, src, dst, group, code)
-    group = group.copy()
-    one = near.filter(pl.col("groups") == 1)
-    group[_ids(one, "y")] = _ids(one, "g")
-    several = near.filter(pl.col("groups") > 1)
-    if several.is_empty():
+    y, x = beside(kind, src, dst, MAID, (EMAIL, PHONE))
+    linking = code[x] == LINKED
+    y, x = y[linking], x[linking]
+    del linking
+    g = group[x]
+    lo, hi = spread(len(kind), y, g)
+    group = np.where(lo == hi, lo, group).astype(ID)  # beside one group: it joins it
+    several_at = lo < hi
+    del lo, hi
+    rows = several_at[y]
+    if not rows.any():
         return group, np.empty(0, dtype=ID), 0
+    # (y, g, kx): a MAID beside several groups, one row per group and kind of neighbour
+    several = pl.DataFrame({"y": y[rows], "g": g[rows], "kx": kind[x[rows]]}).unique()
+    del y, x, g, rows
     per = _maid_choices(several, kind, code, group)
     wide = several.join(per.filter("together").select("y"), on="y")
-    y, g = _ids(wide, "y"), _ids(wide, "g")
-    group, kept = checked_merge(kind, code, group, (y, g), (EMAIL, PHONE))
-    joined = distinct(y[kept])
+    wy, wg = _ids(wide, "y"), _ids(wide, "g")
+    group, kept = checked_merge(kind, code, group, (wy, wg), (EMAIL, PHONE))
+    joined = distinct(wy[kept])
     homes = per.filter((pl.col("homes") == 1) & ~pl.col("y").is_in(joined))
     home_y = _ids(homes, "y")
     group[home_y] = group[_ids(homes, "home")]
     bridges = _ids(per.filter(pl.col("homes") > 1), "y")
     refused = several.height - int(kept.sum()) - len(home_y)
     return group, bridges, refused
-
-
-def _maid_groups(kind: Codes, src: Ids, dst: Ids, group: Ids, code: Codes) -> pl.DataFrame:
-    """(y, g, kx, groups): MAID y beside a linking node of kind kx in group g (one row per
-    group and kind), and how many groups y is beside."""
-    near = beside(kind, src, dst, MAID, (EMAIL, PHONE))
-    x = near.get_column("x").to_numpy()
-    linking = code[x] == LINKED
-    near = pl.DataFrame(
-        {
-            "y": near.get_column("y").to_numpy()[linking],
-            "g": group[x[linking]],
-            "kx": kind[x[linking]],
-        }
-    )
-    del x, linking
-    distinct_near = near.lazy().unique()
-    groups = distinct_near.group_by("y").agg(pl.col("g").n_unique().alias("groups"))
-    return distinct_near.join(groups, on="y").collect(engine="streaming")
 
 
 def _maid_choices(several: pl.DataFrame, kind: Codes, code: Codes, group: Ids) -> pl.DataFrame:

@@ -108,7 +108,7 @@ def apply(state: GraphState, file: FileNodes, rules: GraphRules) -> Change:
     return change
 
 
-def _new_edges(state: GraphState, a: Ids, b: Ids) -> tuple[Ids, Ids, Ids]:
+def _new_edges(state: GraphState, a: Ids, b: Ids) -> tuple[Ids, Ids, NDArray[np.intp]]:
     """The file's edges (a, b) as unique pairs src < dst that the graph lacks, and the
     positions of the graph's edges beside any node of the file's edges."""
     keep = (a != b) & (a >= 0) & (b >= 0)
@@ -124,7 +124,7 @@ def _new_edges(state: GraphState, a: Ids, b: Ids) -> tuple[Ids, Ids, Ids]:
 
 
 def _newly_shared(
-    state: GraphState, touched: Ids, near: Ids, new: tuple[Ids, Ids], max_links: int
+    state: GraphState, touched: Ids, near: NDArray[np.intp], new: tuple[Ids, Ids], max_links: int
 ) -> Ids:
     """Touched linking nodes now seen with more than `max_links` of one other kind.
     `near` (the graph's edges beside the file's nodes, a superset of those beside the
