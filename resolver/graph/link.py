@@ -89,27 +89,41 @@ def link(kind: Codes, code: Codes, src: Ids, dst: Ids, rules: GraphRules) -> Lin
     del live
     n = len(kind)
     raw = components(n, src, dst)
-    order, src, dst = by_component(raw, src, dst)
+    order = by_component(raw)
+    starts = np.empty(n, dtype=bool)  # where each component begins, in the new order
+    starts[0:1] = True
+    np.not_equal(raw[order[1:]], raw[order[:-1]], out=starts[1:])
+    del raw  # rebuilt from `starts` below, which is a quarter of its size
+    at = np.empty(n, dtype=ID)
+    at[order] = np.arange(n, dtype=ID)
+    src = at[src]  # each step frees the array before it
+    dst = at[dst]
+    del at
+    edges = pl.DataFrame({"a": src, "b": dst})
+    del src, dst
+    edges = edges.sort("a")
+    src, dst = edges.get_column("a").to_numpy(), edges.get_column("b").to_numpy()
+    del edges
     local = _link(kind[order], code[order], src, dst, rules)
     del src, dst
     person = np.full(n, -1, dtype=ID)
     person[order] = np.where(local.person >= 0, order[np.maximum(local.person, 0)], -1)
     out_code = np.empty_like(code)
     out_code[order] = local.code
-    return Linking(person, out_code, raw, local.refused_links, local.over_limits)
+    local_refused, local_over = local.refused_links, local.over_limits
+    del local
+    first = np.maximum.accumulate(np.where(starts, np.arange(n, dtype=ID), 0))
+    raw = np.empty(n, dtype=ID)
+    raw[order] = order[first]
+    return Linking(person, out_code, raw, local_refused, local_over)
 
 
-def by_component(raw: Ids, src: Ids, dst: Ids) -> tuple[Ids, Ids, Ids]:
+def by_component(raw: Ids) -> Ids:
     """The nodes in order of their raw component, ascending within one (so the order of
-    any two nodes of a component, which every rule's tie-break looks at, is kept), and the
-    edges in those new numbers, sorted by their first end."""
+    any two nodes of a component, which every rule's tie-break looks at, is kept)."""
     nodes = pl.DataFrame({"raw": raw}).with_row_index("id")
-    order = nodes.sort("raw", maintain_order=True).get_column("id").to_numpy().astype(ID)
-    del nodes
-    at = np.empty(len(raw), dtype=ID)
-    at[order] = np.arange(len(raw), dtype=ID)
-    edges = pl.DataFrame({"a": at[src], "b": at[dst]}).sort("a")
-    return order, edges.get_column("a").to_numpy(), edges.get_column("b").to_numpy()
+    order: Ids = nodes.sort("raw", maintain_order=True).get_column("id").to_numpy().astype(ID)
+    return order
 
 
 def _link(kind: Codes, code: Codes, src: Ids, dst: Ids, rules: GraphRules) -> Linking:
