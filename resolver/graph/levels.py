@@ -20,6 +20,7 @@ from resolver.graph.components import (
     distinct,
     distinct_counts,
     merge,
+    tally,
 )
 from resolver.graph.rules import GraphRules
 
@@ -34,10 +35,14 @@ Mask = NDArray[np.bool_]
 def toward(src: Ids, dst: Ids, forward: Mask, backward: Mask) -> tuple[Ids, Ids]:
     """(y, x): the edges picked by `forward` as src → dst and by `backward` as dst → src,
     without first making every edge both ways (2 × 2E ids at 100M edges: 1.6 GB)."""
-    return (
-        np.concatenate([src[forward], dst[backward]]),
-        np.concatenate([dst[forward], src[backward]]),
-    )
+    k = int(np.count_nonzero(forward))
+    m = k + int(np.count_nonzero(backward))
+    y, x = np.empty(m, dtype=ID), np.empty(m, dtype=ID)
+    np.compress(forward, src, out=y[:k])  # straight into place: no pieces to concatenate
+    np.compress(backward, dst, out=y[k:])
+    np.compress(forward, dst, out=x[:k])
+    np.compress(backward, src, out=x[k:])
+    return y, x
 
 
 def pair_counts(kind: Codes, src: Ids, dst: Ids) -> pl.DataFrame:
@@ -49,7 +54,7 @@ def pair_counts(kind: Codes, src: Ids, dst: Ids) -> pl.DataFrame:
     for k in (EMAIL, PHONE):  # nodes seen with two or more of kind k
         of_k = j == k
         at = ends[of_k]
-        several[of_k] = np.bincount(at, minlength=len(kind))[at] >= 2
+        several[of_k] = tally(len(kind), at)[at] >= 2
         del at, of_k
     adj = pl.DataFrame({"z": ends[several], "a": others[several], "j": j[several]}).lazy()
     del ends, others, j, several
@@ -118,7 +123,7 @@ def checked_merge(
     bad = np.zeros(len(kind), dtype=bool)
     for k in kinds:
         holders = labels[holds(kind, code, group, k)[labels]]
-        bad |= np.bincount(merged[holders], minlength=len(kind)) > 1
+        bad |= tally(len(kind), merged[holders]) > 1
     keep = ~bad[merged[ga]]
     return merge(group, ga[keep], gb[keep]), keep
 
@@ -138,19 +143,23 @@ def maids(kind: Codes, src: Ids, dst: Ids, group: Ids, code: Codes) -> tuple[Ids
     Returns the new labels, the bridges and how many links to a group were refused."""
     y, x = beside(kind, src, dst, MAID, (EMAIL, PHONE))
     linking = code[x] == LINKED
-    y, x = y[linking], x[linking]
+    y = y[linking]
+    x = x[linking]
     del linking
-    g = group[x]
+    g, kx = group[x], kind[x]
+    del x
     lo, hi = spread(len(kind), y, g)
-    group = np.where(lo == hi, lo, group).astype(ID)  # beside one group: it joins it
     several_at = lo < hi
-    del lo, hi
+    np.copyto(lo, group, where=lo != hi)  # beside one group, a MAID joins it
+    group = lo
+    del hi
     rows = several_at[y]
+    del several_at
     if not rows.any():
         return group, np.empty(0, dtype=ID), 0
     # (y, g, kx): a MAID beside several groups, one row per group and kind of neighbour
-    several = pl.DataFrame({"y": y[rows], "g": g[rows], "kx": kind[x[rows]]}).unique()
-    del y, x, g, rows
+    several = pl.DataFrame({"y": y[rows], "g": g[rows], "kx": kx[rows]}).unique()
+    del y, g, kx, rows
     per = _maid_choices(several, kind, code, group)
     wide = several.join(per.filter("together").select("y"), on="y")
     wy, wg = _ids(wide, "y"), _ids(wide, "g")
@@ -201,7 +210,7 @@ def within_limits(kind: Codes, stages: list[Ids], rules: GraphRules) -> tuple[Id
 def over_limits(kind: Codes, person: Ids, rules: GraphRules) -> Mask:
     """Per label: whether the group with that label breaks a limit."""
     n = len(kind)
-    size = np.bincount(person, minlength=n)
+    size = tally(n, person)
     over = size > rules.max_identifiers
     big = size > min(rules.limits)  # only these can be over in one kind
     if big.any():

@@ -17,7 +17,7 @@ import numpy as np
 import polars as pl
 
 from resolver.graph import levels as lv
-from resolver.graph.components import ID, Ids, components, distinct_counts, merge
+from resolver.graph.components import ID, Ids, components, distinct_counts, merge, tally
 from resolver.graph.levels import BLOCKED, BRIDGE, EMAIL, ERASED, KINDS, LINKED, PHONE, SHARED
 from resolver.graph.rules import GraphRules
 
@@ -53,7 +53,7 @@ def degree_shared(kind: Codes, code: Codes, src: Ids, dst: Ids, max_links: int) 
     n = len(kind)
     shared = np.zeros(n, dtype=bool)
     sees, seen = code[dst] != BLOCKED, code[src] != BLOCKED  # src sees dst; dst sees src
-    degree = np.bincount(src[sees], minlength=n) + np.bincount(dst[seen], minlength=n)
+    degree = tally(n, dst[seen], tally(n, src[sees]))
     busy = degree > max_links  # only these can be over in one kind
     del degree
     if not busy.any():
