@@ -153,6 +153,8 @@ def relink(
     """Link the nodes of `region` (whole raw components) again, in place."""
     if len(region) == state.nodes:  # the whole graph (a rebuild with nothing erased)
         linking = link(state.kind, state.base, state.src, state.dst, rules)
+        settled = assign(state.pid, linking.person, state.next_pid, prefer)
+        state.code, state.raw, state.pid = linking.code, linking.raw, settled.pid
     else:
         inside = mask(state.nodes, region)
         edge = inside[state.src] & inside[state.dst]
@@ -163,10 +165,6 @@ def relink(
         del edge, position
         linking = link(state.kind[region], state.base[region], src, dst, rules)
         del src, dst
-    if len(region) == state.nodes:
-        settled = assign(state.pid, linking.person, state.next_pid, prefer)
-        state.code, state.raw, state.pid = linking.code, linking.raw, settled.pid
-    else:
         label = np.where(linking.person >= 0, region[np.maximum(linking.person, 0)], -1)
         settled = assign(state.pid[region], label.astype(ID), state.next_pid, prefer)
         state.code[region] = linking.code
