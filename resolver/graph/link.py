@@ -99,11 +99,10 @@ def link(kind: Codes, code: Codes, src: Ids, dst: Ids, rules: GraphRules) -> Lin
     src = at[src]  # each step frees the array before it
     dst = at[dst]
     del at
-    edges = pl.DataFrame({"a": src, "b": dst})
-    del src, dst
-    edges = edges.sort("a")
-    src, dst = edges.get_column("a").to_numpy(), edges.get_column("b").to_numpy()
-    del edges
+    by_src = pl.Series(src).arg_sort().to_numpy()  # edges by their first end, for locality
+    src = src[by_src]
+    dst = dst[by_src]
+    del by_src
     local = _link(kind[order], code[order], src, dst, rules)
     del src, dst
     person = np.full(n, -1, dtype=ID)

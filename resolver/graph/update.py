@@ -153,8 +153,9 @@ def relink(
     """Link the nodes of `region` (whole raw components) again, in place."""
     if len(region) == state.nodes:  # the whole graph (a rebuild with nothing erased)
         linking = link(state.kind, state.base, state.src, state.dst, rules)
+        state.code, state.raw = linking.code, linking.raw  # the old ones go before assign
         settled = assign(state.pid, linking.person, state.next_pid, prefer)
-        state.code, state.raw, state.pid = linking.code, linking.raw, settled.pid
+        state.pid = settled.pid
     else:
         inside = mask(state.nodes, region)
         edge = inside[state.src] & inside[state.dst]
