@@ -148,10 +148,14 @@ def _newly_shared(
 
 
 def relink(
-    state: GraphState, region: Ids, rules: GraphRules, prefer: Literal["oldest", "overlap"]
+    state: GraphState,
+    region: Ids | None,
+    rules: GraphRules,
+    prefer: Literal["oldest", "overlap"],
 ) -> Change:
-    """Link the nodes of `region` (whole raw components) again, in place."""
-    if len(region) == state.nodes:  # the whole graph (a rebuild with nothing erased)
+    """Link the nodes of `region` (whole raw components; None: the whole graph) again,
+    in place."""
+    if region is None or len(region) == state.nodes:
         linking = link(state.kind, state.base, state.src, state.dst, rules)
         state.code, state.raw = linking.code, linking.raw  # the old ones go before assign
         settled = assign(state.pid, linking.person, state.next_pid, prefer)
@@ -173,7 +177,7 @@ def relink(
         state.pid[region] = settled.pid
     state.next_pid = settled.next_pid
     return Change(
-        relinked=len(region),
+        relinked=state.nodes if region is None else len(region),
         refused_links=linking.refused_links,
         over_limits=linking.over_limits,
         persons_created=settled.created,
@@ -187,7 +191,9 @@ def rebuild(state: GraphState, junk: NDArray[np.bool_], rules: GraphRules) -> Ch
     state.base = np.where(erased, ERASED, np.where(junk, BLOCKED, LINKED)).astype(np.uint8)
     shared = degree_shared(state.kind, state.base, state.src, state.dst, rules.max_links)
     state.base[shared & (state.base == LINKED)] = SHARED
-    region = np.flatnonzero(~erased).astype(ID)
+    # the nodes to link: all but the erased (no list of them when that is every node)
+    region = np.flatnonzero(~erased).astype(ID) if erased.any() else None
+    del erased, shared
     change = relink(state, region, rules, "overlap")
     state.rules_version = rules.version
     return change
