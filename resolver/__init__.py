@@ -5,6 +5,7 @@ what is listed here: the segment catalogue it distributes, the inbox service it 
 and the state primitives (SQLite, sealing, atomic writes) both packages share.
 """
 
+from resolver import _alloc  # noqa: F401  (first: it configures Polars' allocator)
 from resolver.errors import (
     InputError,
     MasterKeyError,

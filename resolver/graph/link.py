@@ -15,9 +15,18 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
+from numpy.typing import NDArray
 
 from resolver.graph import levels as lv
-from resolver.graph.components import ID, Ids, components, distinct_counts, merge, tally
+from resolver.graph.components import (
+    ID,
+    Ids,
+    N,
+    components,
+    distinct_counts,
+    merge,
+    tally,
+)
 from resolver.graph.levels import BLOCKED, BRIDGE, EMAIL, ERASED, KINDS, LINKED, PHONE, SHARED
 from resolver.graph.rules import GraphRules
 
@@ -78,22 +87,15 @@ def link(kind: Codes, code: Codes, src: Ids, dst: Ids, rules: GraphRules) -> Lin
     with are one person unless that joins two persons' emails; a MAID joins the persons of
     its emails and phones unless two of them hold emails or two hold phones (then it keeps
     to the person of its best kind, or is a bridge when that is not one person). Then the
-    limits.
-
-    The steps after the raw components run on the nodes renumbered by raw component
-    (`by_component`): node ids in first-seen order scatter a person over the whole
-    graph, and every gather then misses the cache (at 20M edges this takes a rebuild
-    from 39 s to 25 s)."""
+    limits. The steps after the raw components run on nodes renumbered by them
+    (`by_component`)."""
     live = (code[src] == LINKED) & (code[dst] == LINKED)
     src, dst = src[live], dst[live]
     del live
     n = len(kind)
     raw = components(n, src, dst)
-    order = by_component(raw)
-    starts = np.empty(n, dtype=bool)  # where each component begins, in the new order
-    starts[0:1] = True
-    np.not_equal(raw[order[1:]], raw[order[:-1]], out=starts[1:])
-    del raw  # rebuilt from `starts` below, which is a quarter of its size
+    order, starts = by_component(raw)
+    del raw  # rebuilt from `starts` at the end, which is a quarter of its size
     at = np.empty(n, dtype=ID)
     at[order] = np.arange(n, dtype=ID)
     src = at[src]  # each step frees the array before it
@@ -105,24 +107,49 @@ def link(kind: Codes, code: Codes, src: Ids, dst: Ids, rules: GraphRules) -> Lin
     del by_src
     local = _link(kind[order], code[order], src, dst, rules)
     del src, dst
-    person = np.full(n, -1, dtype=ID)
-    person[order] = np.where(local.person >= 0, order[np.maximum(local.person, 0)], -1)
-    out_code = np.empty_like(code)
-    out_code[order] = local.code
-    local_refused, local_over = local.refused_links, local.over_limits
+    # back to the caller's numbers, one graph-long array at a time
+    found = local.person  # local ids of the persons; -1: none
+    none = found < 0
+    found[none] = 0
+    found = order[found]
+    found[none] = -1
+    del none
+    person = _unpermute(order, found)
+    del found
+    out_code = _unpermute(order, local.code)
+    refused, over = local.refused_links, local.over_limits
     del local
-    first = np.maximum.accumulate(np.where(starts, np.arange(n, dtype=ID), 0))
-    raw = np.empty(n, dtype=ID)
-    raw[order] = order[first]
-    return Linking(person, out_code, raw, local_refused, local_over)
+    return Linking(person, out_code, _raw(order, starts), refused, over)
 
 
-def by_component(raw: Ids) -> Ids:
+def _unpermute(order: Ids, values: NDArray[N]) -> NDArray[N]:
+    """Values listed in `order` back at their nodes: out[order[i]] = values[i]."""
+    out = np.empty_like(values)
+    out[order] = values
+    return out
+
+
+def by_component(raw: Ids) -> tuple[Ids, Mask]:
     """The nodes in order of their raw component, ascending within one (so the order of
-    any two nodes of a component, which every rule's tie-break looks at, is kept)."""
+    any two nodes of a component, which every rule's tie-break looks at, is kept), and
+    where each component begins in that order. Node ids in first-seen order scatter a
+    person over the whole graph, and every gather then misses the cache: linking in
+    these numbers took a rebuild at 20M edges from 39 s to 25 s."""
     nodes = pl.DataFrame({"raw": raw}).with_row_index("id")
     order: Ids = nodes.sort("raw", maintain_order=True).get_column("id").to_numpy().astype(ID)
-    return order
+    del nodes
+    starts = np.empty(len(raw), dtype=bool)
+    starts[0:1] = True
+    np.not_equal(raw[order[1:]], raw[order[:-1]], out=starts[1:])
+    return order, starts
+
+
+def _raw(order: Ids, starts: Mask) -> Ids:
+    """Raw component labels (each one's smallest node) back from `by_component`."""
+    first = np.arange(len(order), dtype=ID)  # each node's component's first position
+    first[~starts] = 0
+    np.maximum.accumulate(first, out=first)
+    return _unpermute(order, order[first])
 
 
 def _link(kind: Codes, code: Codes, src: Ids, dst: Ids, rules: GraphRules) -> Linking:

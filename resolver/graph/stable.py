@@ -58,16 +58,7 @@ def assign(
         .len("n")
     )
     kept = _match(overlap, prefer)
-    # every changed person that kept no pid gets a new one, in the order of its label
-    fresh = np.zeros(space, dtype=bool)
-    fresh[at] = True
-    kept_label = kept.get_column("label").to_numpy()
-    fresh[kept_label] = False
-    # per label: its new pid (fresh ones numbered in order), or the old pid it kept; in
-    # place, as these are as long as the graph (0.7 GB each at 88M nodes)
-    rank = np.cumsum(fresh, dtype=np.int64)
-    rank += next_pid - 1
-    rank[kept_label] = kept.get_column("old").to_numpy()
+    fresh, rank = _numbered(space, at, kept, next_pid)
     pid[live] = rank[at]
     del at
     created = int(fresh.sum())
@@ -77,6 +68,22 @@ def assign(
     table = pl.concat([kept.select("label", pl.col("old").alias("pid")), new])
     events = _events(nodes, overlap, table, new)
     return Assignment(pid, next_pid + created, events, created)
+
+
+def _numbered(
+    space: int, at: NDArray[np.int32], kept: pl.DataFrame, next_pid: int
+) -> tuple[NDArray[np.bool_], Pids]:
+    """Per label: whether it is a changed person that kept no pid (fresh), and its pid: a
+    new one for a fresh label, numbered in label order, else the old pid it kept. In
+    place, as these are as long as the graph (0.7 GB each at 88M nodes)."""
+    fresh = np.zeros(space, dtype=bool)
+    fresh[at] = True
+    kept_label = kept.get_column("label").to_numpy()
+    fresh[kept_label] = False
+    rank = np.cumsum(fresh, dtype=np.int64)
+    rank += next_pid - 1
+    rank[kept_label] = kept.get_column("old").to_numpy()
+    return fresh, rank
 
 
 def _unchanged(old: Pids, label: NDArray[np.int32]) -> NDArray[np.bool_]:
