@@ -48,16 +48,21 @@ def toward(src: Ids, dst: Ids, forward: Mask, backward: Mask) -> tuple[Ids, Ids]
 def pair_counts(kind: Codes, src: Ids, dst: Ids) -> pl.DataFrame:
     """(a, b, j, n): emails or phones a < b of kind j, with how many nodes are seen with
     both (only pairs some node is seen with)."""
-    ends, others = toward(src, dst, kind[dst] < MAID, kind[src] < MAID)
-    j = kind[others]
-    several = np.zeros(len(ends), dtype=bool)
+    n, ks, kd = len(kind), kind[src], kind[dst]
+    forward = np.zeros(len(src), dtype=bool)  # src is seen with dst and another of its kind
+    backward = np.zeros(len(src), dtype=bool)  # the same, the other way round
     for k in (EMAIL, PHONE):  # nodes seen with two or more of kind k
-        of_k = j == k
-        at = ends[of_k]
-        several[of_k] = tally(len(kind), at)[at] >= 2
-        del at, of_k
-    adj = pl.DataFrame({"z": ends[several], "a": others[several], "j": j[several]}).lazy()
-    del ends, others, j, several
+        to_k, from_k = kd == k, ks == k
+        seen = tally(n, dst[from_k], tally(n, src[to_k]))
+        forward |= to_k & (seen[src] >= 2)
+        backward |= from_k & (seen[dst] >= 2)
+        del to_k, from_k, seen
+    del ks, kd
+    # only the rows of nodes seen with several of a kind are ever made
+    ends, others = toward(src, dst, forward, backward)
+    del forward, backward
+    adj = pl.DataFrame({"z": ends, "a": others, "j": kind[others]}).lazy()
+    del ends, others
     pairs = adj.join(adj, on=["z", "j"], suffix="_b").filter(pl.col("a") < pl.col("a_b"))
     counted = pairs.group_by("a", pl.col("a_b").alias("b"), "j").len("n")
     # streaming: the pairs are counted as the join makes them, never all held at once

@@ -37,9 +37,9 @@ def assign(
     label: NDArray[np.int32],
     next_pid: int,
     prefer: Literal["oldest", "overlap"] = "oldest",
+    reuse: bool = False,
 ) -> Assignment:
-    pid = old.copy()
-    pid[label < 0] = -1
+    """`reuse`: the new pids may be written over `old` (a whole graph's: 0.7 GB less)."""
     dirty = ~_unchanged(old, label)
     live = dirty & (label >= 0)
     space = int(label.max()) + 1 if live.any() else 0
@@ -52,6 +52,8 @@ def assign(
     if contested.any():
         sub[live] |= contested[at]
     nodes = pl.DataFrame({"old": old[sub], "label": label[sub]})
+    pid = old if reuse else old.copy()  # `old` is not read after this
+    pid[label < 0] = -1
     overlap = (
         nodes.filter((pl.col("old") >= 0) & (pl.col("label") >= 0))
         .group_by("label", "old")

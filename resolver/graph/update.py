@@ -158,7 +158,7 @@ def relink(
     if region is None or len(region) == state.nodes:
         linking = link(state.kind, state.base, state.src, state.dst, rules)
         state.code, state.raw = linking.code, linking.raw  # the old ones go before assign
-        settled = assign(state.pid, linking.person, state.next_pid, prefer)
+        settled = assign(state.pid, linking.person, state.next_pid, prefer, reuse=True)
         state.pid = settled.pid
     else:
         inside = mask(state.nodes, region)
