@@ -8,6 +8,8 @@ runs over the whole graph.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import numpy as np
 import polars as pl
 from numpy.typing import NDArray
@@ -197,17 +199,21 @@ def _maid_choices(several: pl.DataFrame, kind: Codes, code: Codes, group: Ids) -
     )
 
 
-def within_limits(kind: Codes, stages: list[Ids], rules: GraphRules) -> tuple[Ids, int]:
+def within_limits(
+    kind: Codes, person: Ids, fallbacks: Sequence[Ids | Callable[[], Ids]], rules: GraphRules
+) -> tuple[Ids, int]:
     """The persons of the last stage; one over a limit falls back to the groups of the
-    stage before (MAID joins undone, then phone joins, then email joins) until it is
-    within the limits. Returns canonical labels and how many persons were over."""
-    person = stages[-1]
+    stages before, latest first (MAID joins undone, then phone joins, then email joins)
+    until it is within the limits. Returns canonical labels and how many persons were
+    over. A stage may be a function making it, called only when someone falls back to it."""
     over = over_limits(kind, person, rules)
     count = int(over.sum())
-    for fallback in [*reversed(stages[:-1]), np.arange(len(kind), dtype=ID)]:
+    for stage in [*fallbacks, lambda: np.arange(len(kind), dtype=ID)]:
         if not over.any():
             break
+        fallback = stage() if callable(stage) else stage
         person = np.where(over[person], fallback, person)
+        del fallback
         over = over_limits(kind, person, rules)
     return canonical(person), count
 
