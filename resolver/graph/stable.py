@@ -82,11 +82,8 @@ def _numbered(
     fresh[at] = True
     kept_label = kept.get_column("label").to_numpy()
     fresh[kept_label] = False
-    # only the labels in use are written (np.empty leaves the rest of the pages untouched,
-    # where a running count over every label would walk them all)
-    rank = np.empty(space, dtype=np.int64)
-    numbered = np.flatnonzero(fresh)
-    rank[numbered] = np.arange(next_pid, next_pid + len(numbered), dtype=np.int64)
+    rank = np.cumsum(fresh, dtype=np.int64)
+    rank += next_pid - 1
     rank[kept_label] = kept.get_column("old").to_numpy()
     return fresh, rank
 

@@ -93,7 +93,7 @@ def apply(state: GraphState, file: FileNodes, rules: GraphRules) -> Change:
     if file.mtype is not None:
         typed = file.mtype > 0
         state.mtype[ids[typed]] = file.mtype[typed]
-    src, dst, near = _new_edges(state, ids[file.a], ids[file.b], state.nodes - int(new.sum()))
+    src, dst, near = _new_edges(state, ids[file.a], ids[file.b])
     touched = np.flatnonzero(mask(state.nodes, src) | mask(state.nodes, dst)).astype(ID)
     old_raw = state.raw[touched]
     shared = _newly_shared(state, touched, near, (src, dst), rules.max_links)
@@ -108,25 +108,18 @@ def apply(state: GraphState, file: FileNodes, rules: GraphRules) -> Change:
     return change
 
 
-def _new_edges(
-    state: GraphState, a: Ids, b: Ids, first_new: int
-) -> tuple[Ids, Ids, NDArray[np.intp]]:
+def _new_edges(state: GraphState, a: Ids, b: Ids) -> tuple[Ids, Ids, NDArray[np.intp]]:
     """The file's edges (a, b) as unique pairs src < dst that the graph lacks, and the
-    positions of the graph's edges beside any node of the file's edges. Nodes from
-    `first_new` on are the file's new ones: they have no edges in the graph yet."""
+    positions of the graph's edges beside any node of the file's edges."""
     keep = (a != b) & (a >= 0) & (b >= 0)
     lo, hi = np.minimum(a[keep], b[keep]), np.maximum(a[keep], b[keep])
     pairs = distinct(lo.astype(np.int64) << 32 | hi.astype(np.int64))
-    del keep, lo, hi
-    low, high = (pairs >> 32).astype(ID), (pairs & 0xFFFFFFFF).astype(ID)
-    old = mask(state.nodes, low[low < first_new]) | mask(state.nodes, high[high < first_new])
-    near = np.flatnonzero(old[state.src] | old[state.dst])
-    del old
+    ends = mask(state.nodes, (pairs >> 32).astype(ID)) | mask(
+        state.nodes, (pairs & 0xFFFFFFFF).astype(ID)
+    )
+    near = np.flatnonzero(ends[state.src] | ends[state.dst])
     known = state.src[near].astype(np.int64) << 32 | state.dst[near].astype(np.int64)
-    maybe = high < first_new  # both ends old (low < high): only then can the graph have it
-    had = np.zeros(len(pairs), dtype=bool)
-    had[maybe] = np.isin(pairs[maybe], known, assume_unique=True)
-    pairs = pairs[~had]
+    pairs = pairs[~np.isin(pairs, known, assume_unique=True)]
     return (pairs >> 32).astype(ID), (pairs & 0xFFFFFFFF).astype(ID), near
 
 
