@@ -45,7 +45,7 @@ def _labels(n: int, src: NDArray[np.integer], dst: NDArray[np.integer]) -> tuple
     node). Its public function copies the graph's weights to float64 and builds the
     transpose with float64 weights too: 4.4 GiB beside 100M edges. Its undirected kernel
     needs only the two index structures, so it is called directly when scipy has it
-    (same labels; tests/resolver/graph/test_link.py compares), the public one otherwise."""
+    (same labels; tests/resolver/graph/test_components.py compares), the public one otherwise."""
     ones = np.ones(len(src), dtype=np.int8)
     forward = csr_matrix((ones, (src, dst)), shape=(n, n))
     if _undirected is None or forward.indices.dtype != ID:

@@ -96,25 +96,27 @@ def beside(kind: Codes, src: Ids, dst: Ids, k: int, others: tuple[int, ...]) -> 
     return toward(src, dst, (ks == k) & wanted[kd], (kd == k) & wanted[ks])
 
 
-def spread(n: int, at: Ids, values: Ids) -> tuple[Ids, Ids]:
-    """Per node 0..n-1, the smallest and the largest of the values at it (n and -1 where
-    there are none): one value when they are equal, several when lo < hi. ufunc.at, ten
-    times quicker here than a hashed group-by (0.16 s against 1.55 s at 5M rows)."""
+def join_one(y: Ids, g: Ids, group: Ids) -> tuple[Ids, Mask]:
+    """Labels after each node y beside exactly one group (rows y[i] beside g[i]) joins
+    it, and which nodes are beside several groups. The smallest and largest group at each
+    node tell one from several: ufunc.at, ten times quicker here than a hashed group-by
+    (0.16 s against 1.55 s at 5M rows)."""
+    n = len(group)
     lo = np.full(n, n, dtype=ID)
     hi = np.full(n, -1, dtype=ID)
-    np.minimum.at(lo, at, values)
-    np.maximum.at(hi, at, values)
-    return lo, hi
+    np.minimum.at(lo, y, g)
+    np.maximum.at(hi, y, g)
+    several = lo < hi
+    np.copyto(lo, group, where=lo != hi)  # nodes beside no group, or several, keep theirs
+    return lo, several
 
 
 def phones(kind: Codes, src: Ids, dst: Ids, group: Ids) -> tuple[Ids, Ids]:
     """A phone joins the one group its emails are in; beside two groups it is a bridge.
     Returns the new labels and the bridges."""
     y, x = beside(kind, src, dst, PHONE, (EMAIL,))
-    lo, hi = spread(len(kind), y, group[x])
-    del y, x
-    one = lo == hi
-    return np.where(one, lo, group).astype(ID), np.flatnonzero(lo < hi).astype(ID)
+    group, several = join_one(y, group[x], group)
+    return group, np.flatnonzero(several).astype(ID)
 
 
 def checked_merge(
@@ -155,11 +157,7 @@ def maids(kind: Codes, src: Ids, dst: Ids, group: Ids, code: Codes) -> tuple[Ids
     del linking
     g, kx = group[x], kind[x]
     del x
-    lo, hi = spread(len(kind), y, g)
-    several_at = lo < hi
-    np.copyto(lo, group, where=lo != hi)  # beside one group, a MAID joins it
-    group = lo
-    del hi
+    group, several_at = join_one(y, g, group)
     rows = several_at[y]
     del several_at
     if not rows.any():
