@@ -11,6 +11,8 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from resolver.state.atomic import private_dir
+
 OUT = Path(__file__).parent / "out"
 DATA = Path(__file__).parent / "data"
 
@@ -51,7 +53,7 @@ def machine() -> dict[str, object]:
 
 
 def record(bench: str, results: list[Measurement], extra: dict[str, object] | None = None) -> None:
-    OUT.mkdir(exist_ok=True)
+    private_dir(OUT)
     with (OUT / f"{bench}.jsonl").open("a") as handle:
         for m in results:
             handle.write(
@@ -77,7 +79,7 @@ def report(bench: str, figures: dict[str, object], width: int = 200) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    OUT.mkdir(exist_ok=True)
+    private_dir(OUT)
     with (OUT / f"{bench}.jsonl").open("a") as handle:
         handle.write(json.dumps(figures) + "\n")
     table = Table(*figures.keys())

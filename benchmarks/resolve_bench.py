@@ -19,12 +19,13 @@ from rich.table import Table
 
 from benchmarks.common import DATA, Measurement, measure, python, record
 from resolver.sample import write_sample
+from resolver.state.atomic import private_dir
 
 
 def dataset(rows: int) -> Path:
     path = DATA / f"sample-{rows}.csv"
     if not path.exists():
-        DATA.mkdir(exist_ok=True)
+        private_dir(DATA)
         write_sample(path, rows, seed=11)
     return path
 
