@@ -296,7 +296,7 @@ def show(results: list[Phase]) -> None:
 
 
 def record(results: list[Phase]) -> None:
-    OUT.mkdir(exist_ok=True)
+    OUT.mkdir(mode=0o700, exist_ok=True)
     with (OUT / "sandbox.jsonl").open("a") as handle:
         for p in results:
             line = {

@@ -28,7 +28,7 @@ from resolver.sample import write_sample
 def dataset(n: int, rows: int) -> Path:
     path = DATA / f"serve-{rows}-{n:02d}.csv"
     if not path.exists():
-        DATA.mkdir(parents=True, exist_ok=True)
+        DATA.mkdir(mode=0o700, exist_ok=True)
         write_sample(path, rows, seed=100 + n)
     return path
 
