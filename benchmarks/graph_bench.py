@@ -198,6 +198,7 @@ def _child(phase: str, args: argparse.Namespace, result: Path) -> None:
         data = np.load(cached(_persons(args.base_edges), args.seed))
         state = _state(data, args.seed)
         rebuild(state, state.base == BLOCKED, rules)
+        state.reserve()  # as the service holds a graph it loaded (GraphStore.load)
         file, named = file_for(data, _persons(args.new_edges), args.seed + 7)
         file.hi[-len(named) :], file.lo[-len(named) :] = state.hi[named], state.lo[named]
         edges = state.edges

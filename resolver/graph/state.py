@@ -22,6 +22,7 @@ from resolver.graph.components import ID, Ids
 from resolver.graph.levels import ERASED  # noqa: F401  (a forgotten identifier's slot)
 
 U64 = NDArray[np.uint64]
+ARRAYS = ("hi", "lo", "kind", "base", "code", "raw", "pid", "mtype", "src", "dst")
 
 
 def _empty(dtype: type) -> NDArray:  # type: ignore[type-arg]
@@ -42,6 +43,11 @@ class GraphState:
     dst: Ids = field(default_factory=lambda: _empty(ID))
     next_pid: int = 0
     rules_version: str = ""
+    # per array name, the buffer it starts (see _append); an array replaced by another
+    # simply stops starting its buffer
+    _room: dict[str, NDArray] = field(  # type: ignore[type-arg]
+        default_factory=dict, repr=False, compare=False
+    )
 
     @property
     def nodes(self) -> int:
@@ -67,19 +73,53 @@ class GraphState:
         """Append nodes (linking as themselves, no person yet); returns their ids."""
         first = self.nodes
         ids = np.arange(first, first + len(hi), dtype=ID)
-        self.hi = np.concatenate([self.hi, hi])
-        self.lo = np.concatenate([self.lo, lo])
-        self.kind = np.concatenate([self.kind, kind])
-        self.base = np.concatenate([self.base, base])
-        self.code = np.concatenate([self.code, base])
-        self.raw = np.concatenate([self.raw, ids])
-        self.pid = np.concatenate([self.pid, np.full(len(hi), -1, dtype=np.int64)])
-        self.mtype = np.concatenate([self.mtype, np.zeros(len(hi), dtype=np.uint8)])
+        self.hi = self._append("hi", hi)
+        self.lo = self._append("lo", lo)
+        self.kind = self._append("kind", kind)
+        self.base = self._append("base", base)
+        self.code = self._append("code", base)
+        self.raw = self._append("raw", ids)
+        self.pid = self._append("pid", np.full(len(hi), -1, dtype=np.int64))
+        self.mtype = self._append("mtype", np.zeros(len(hi), dtype=np.uint8))
         return ids
 
     def add_edges(self, src: Ids, dst: Ids) -> None:
-        self.src = np.concatenate([self.src, src])
-        self.dst = np.concatenate([self.dst, dst])
+        self.src = self._append("src", src)
+        self.dst = self._append("dst", dst)
+
+    def reserve(self) -> None:
+        """Room behind every array for as much again (what loading a graph does, so the
+        files after it append in place)."""
+        for name in ARRAYS:
+            current = getattr(self, name)
+            room = self._room.get(name)
+            if room is None or len(room) < 2 * len(current) or not _starts(current, room):
+                setattr(self, name, self._regrow(name, current, len(current))[: len(current)])
+
+    def _append(self, name: str, values: NDArray) -> NDArray:  # type: ignore[type-arg]
+        """The array `name` with `values` after it. Appends go into spare room kept
+        behind the array (twice what is needed when it grows): a file then writes only
+        its own nodes and edges, where copying every array of a 53M-node graph took 2.3
+        s of a 30 s update. Room never written is address space only, not memory."""
+        current = getattr(self, name)
+        n, k = len(current), len(values)
+        room = self._room.get(name)
+        if room is None or len(room) < n + k or not _starts(current, room):
+            room = self._regrow(name, current, n + k)
+        room[n : n + k] = values
+        return room[: n + k]
+
+    def _regrow(self, name: str, current: NDArray, size: int) -> NDArray:  # type: ignore[type-arg]
+        """A new buffer for `name` that starts with `current` and holds 2 * size."""
+        room = np.empty(2 * size, dtype=current.dtype)
+        room[: len(current)] = current
+        self._room[name] = room
+        return room
 
     def person_nodes(self, pid: int) -> Ids:
         return np.flatnonzero(self.pid == pid).astype(ID)
+
+
+def _starts(array: NDArray, buffer: NDArray) -> bool:  # type: ignore[type-arg]
+    """Whether `array` is a view of the first elements of `buffer`."""
+    return array.base is buffer and array.ctypes.data == buffer.ctypes.data

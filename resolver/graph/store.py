@@ -93,6 +93,7 @@ class GraphStore:
         if keys:
             state.hi, state.lo = self._read_keys(partner, gen)
             state.src, state.dst = self._read_edges(partner, gen)
+            state.reserve()  # the files after this one append in place
         return state
 
     def _frames(self, partner: str, gen: Generation, kind: str) -> list[pl.DataFrame]:
@@ -132,8 +133,8 @@ class GraphStore:
         )
         if nodes.height != gen.nodes:
             raise StoreError(f"the node keys of {partner}'s graph are incomplete")
-        # copies: arrays a change writes into must not be read-only views of a frame
-        return nodes.get_column("hi").to_numpy().copy(), nodes.get_column("lo").to_numpy().copy()
+        # views of the frame, read-only: `reserve` copies them into arrays a change writes
+        return nodes.get_column("hi").to_numpy(), nodes.get_column("lo").to_numpy()
 
     def _read_edges(self, partner: str, gen: Generation) -> tuple[np.ndarray, np.ndarray]:
         frames = self._frames(partner, gen, "edges")
@@ -142,7 +143,7 @@ class GraphStore:
         edges = pl.concat(frames)
         if edges.height != gen.edges:
             raise StoreError(f"the edges of {partner}'s graph are incomplete")
-        return edges.get_column("src").to_numpy().copy(), edges.get_column("dst").to_numpy().copy()
+        return edges.get_column("src").to_numpy(), edges.get_column("dst").to_numpy()
 
     def match_keys(
         self, partner: str, gen: Generation, sealer: Sealer, wanted: np.ndarray

@@ -4,6 +4,8 @@ An update finds the raw components its new edges touch (and those of identifiers
 just became shared), links exactly those again with `link.link`, and gives the persons
 there stable pids (`stable.assign`); every other node keeps its person untouched. Because
 every rule looks no further than a raw component, this equals a rebuild on the same edges.
+All of it happens inside the file's neighbourhood (`Near`), in local numbers: at 53M nodes,
+passes over the whole graph are what an update of 10M edges spends its time on.
 """
 
 from __future__ import annotations
@@ -15,11 +17,11 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
-from resolver.graph.components import ID, Ids, dense, distinct, mask
-from resolver.graph.levels import BLOCKED, ERASED, LINKED, SHARED
-from resolver.graph.link import degree_shared, link
+from resolver.graph.components import ID, Ids, distinct, mask
+from resolver.graph.levels import BLOCKED, ERASED, LINKED, SHARED, Codes
+from resolver.graph.link import Linking, degree_shared, link
 from resolver.graph.rules import GraphRules
-from resolver.graph.stable import EVENT_SCHEMA, assign
+from resolver.graph.stable import EVENT_SCHEMA, Assignment, assign
 from resolver.graph.state import U64, GraphState
 
 
@@ -85,66 +87,125 @@ class Change:
 
 
 def apply(state: GraphState, file: FileNodes, rules: GraphRules) -> Change:
-    """Add a file's nodes and edges to `state` (in place) and relink what they touch."""
+    """Add a file's nodes and edges to `state` (in place) and relink what they touch.
+    Everything after the lookup works on the file's neighbourhood (`Near`), which one
+    pass over the graph's edges finds."""
     ids = state.lookup(file.hi, file.lo)
     new = ids < 0
     base = np.where(file.junk[new], BLOCKED, LINKED).astype(np.uint8)
+    first_new = state.nodes
     ids[new] = state.add_nodes(file.hi[new], file.lo[new], file.kind[new], base)
     if file.mtype is not None:
         typed = file.mtype > 0
         state.mtype[ids[typed]] = file.mtype[typed]
-    src, dst, near = _new_edges(state, ids[file.a], ids[file.b])
-    touched = np.flatnonzero(mask(state.nodes, src) | mask(state.nodes, dst)).astype(ID)
-    old_raw = state.raw[touched]
-    shared = _newly_shared(state, touched, near, (src, dst), rules.max_links)
-    state.add_edges(src, dst)
-    state.base[shared] = SHARED
-    affected = np.zeros(state.nodes, dtype=bool)
-    affected[old_raw] = True
-    region = np.flatnonzero(affected[state.raw] | mask(state.nodes, ids[new]))
-    change = relink(state, region.astype(ID), rules, "oldest")
-    change.ids, change.nodes_added, change.edges_added = ids, int(new.sum()), len(src)
-    change.newly_shared = len(shared)
+    near = Near.of(state, ids)
+    src, dst = near.new_edges(file.a, file.b)
+    touched = distinct(np.concatenate([src, dst]))
+    shared = near.newly_shared(touched, src, dst, rules.max_links)
+    state.add_edges(near.ids[src], near.ids[dst])
+    state.base[near.ids[shared]] = SHARED
+    near.base[shared] = SHARED
+    region = near.region(touched, first_new)
+    inside = mask(len(near.ids), region)
+    old = inside[near.src] & inside[near.dst]
+    at = np.full(len(near.ids), -1, dtype=ID)
+    at[region] = np.arange(len(region), dtype=ID)
+    part = Subgraph(
+        near.ids[region],
+        near.kind[region],
+        near.base[region],
+        at[np.concatenate([near.src[old], src])],
+        at[np.concatenate([near.dst[old], dst])],
+    )
+    added, shared_count = len(src), len(shared)
+    del near, inside, old, at, src, dst  # only `part` is needed to link
+    change = _relink(state, part, rules, "oldest")
+    change.ids, change.nodes_added, change.edges_added = ids, int(new.sum()), added
+    change.newly_shared = shared_count
     return change
 
 
-def _new_edges(state: GraphState, a: Ids, b: Ids) -> tuple[Ids, Ids, NDArray[np.intp]]:
-    """The file's edges (a, b) as unique pairs src < dst that the graph lacks, and the
-    positions of the graph's edges beside any node of the file's edges."""
-    keep = (a != b) & (a >= 0) & (b >= 0)
-    lo, hi = np.minimum(a[keep], b[keep]), np.maximum(a[keep], b[keep])
-    pairs = distinct(lo.astype(np.int64) << 32 | hi.astype(np.int64))
-    ends = mask(state.nodes, (pairs >> 32).astype(ID)) | mask(
-        state.nodes, (pairs & 0xFFFFFFFF).astype(ID)
-    )
-    near = np.flatnonzero(ends[state.src] | ends[state.dst])
-    known = state.src[near].astype(np.int64) << 32 | state.dst[near].astype(np.int64)
-    pairs = pairs[~np.isin(pairs, known, assume_unique=True)]
-    return (pairs >> 32).astype(ID), (pairs & 0xFFFFFFFF).astype(ID), near
+@dataclass
+class Near:
+    """A file's neighbourhood, numbered locally 0..len(ids)-1: the whole raw components
+    of the file's nodes (first, in ascending node order), then the other ends of their
+    edges (blocklisted, shared or erased nodes: an edge between two linking nodes never
+    leaves a raw component), and every graph edge beside the components (src, dst, in
+    local numbers). It holds every edge of every node of those components, so whatever
+    a file changes is decided here."""
 
+    ids: Ids  # graph node id of each local node
+    inner: int  # local nodes below this are the components' own
+    kind: Codes
+    base: Codes
+    raw: Ids  # an inner node's raw component label (a member), local
+    src: Ids
+    dst: Ids
+    keys: Ids  # the local node of each of the file's keys
 
-def _newly_shared(
-    state: GraphState, touched: Ids, near: NDArray[np.intp], new: tuple[Ids, Ids], max_links: int
-) -> Ids:
-    """Touched linking nodes now seen with more than `max_links` of one other kind.
-    `near` (the graph's edges beside the file's nodes, a superset of those beside the
-    touched ones) and the `new` edges hold every edge of a touched node."""
-    src = np.concatenate([state.src[near], new[0]])
-    dst = np.concatenate([state.dst[near], new[1]])
-    local, inverse = dense(np.concatenate([src, dst]), state.nodes)
-    m = len(src)
-    over = degree_shared(
-        state.kind[local],
-        state.base[local],
-        inverse[:m],
-        inverse[m:],
-        max_links,
-    )
-    found = local[over]
-    shared: Ids = found[
-        np.isin(found, touched, assume_unique=True) & (state.base[found] == LINKED)
-    ].astype(ID)
-    return shared
+    @classmethod
+    def of(cls, state: GraphState, file_ids: Ids) -> Near:
+        hit = mask(state.nodes, state.raw[file_ids])
+        inner = np.flatnonzero(hit[state.raw]).astype(ID)
+        del hit
+        position = np.full(state.nodes, -1, dtype=ID)
+        position[inner] = np.arange(len(inner), dtype=ID)
+        beside = position[state.src] >= 0  # the one pass over the graph's edges
+        beside |= position[state.dst] >= 0
+        edges = np.flatnonzero(beside)
+        del beside
+        src, dst = state.src[edges], state.dst[edges]
+        del edges
+        ends = np.concatenate([src, dst])
+        outer = distinct(ends[position[ends] < 0])
+        del ends
+        position[outer] = np.arange(len(inner), len(inner) + len(outer), dtype=ID)
+        ids = np.concatenate([inner, outer.astype(ID)])
+        raw = position[state.raw[inner]]
+        return cls(
+            ids,
+            len(inner),
+            state.kind[ids],
+            state.base[ids],
+            raw,
+            position[src],
+            position[dst],
+            position[file_ids],
+        )
+
+    def new_edges(self, a: Ids, b: Ids) -> tuple[Ids, Ids]:
+        """The file's edges (a, b: positions into its keys) as unique local pairs src <
+        dst that the graph lacks. The file's nodes are inner nodes, numbered in graph
+        order, so src < dst in local numbers is src < dst in the graph's too."""
+        la, lb = self.keys[a], self.keys[b]
+        keep = la != lb
+        lo, hi = np.minimum(la[keep], lb[keep]), np.maximum(la[keep], lb[keep])
+        del la, lb, keep
+        pairs = distinct(lo.astype(np.int64) << 32 | hi.astype(np.int64))
+        inner = (self.src < self.inner) & (self.dst < self.inner)
+        known = self.src[inner].astype(np.int64) << 32 | self.dst[inner].astype(np.int64)
+        pairs = pairs[~np.isin(pairs, known, assume_unique=True)]
+        return (pairs >> 32).astype(ID), (pairs & 0xFFFFFFFF).astype(ID)
+
+    def newly_shared(self, touched: Ids, src: Ids, dst: Ids, max_links: int) -> Ids:
+        """Touched linking nodes (local) now seen with more than `max_links` of one
+        other kind, over the graph's edges here and the new ones (src, dst)."""
+        over = degree_shared(
+            self.kind,
+            self.base,
+            np.concatenate([self.src, src]),
+            np.concatenate([self.dst, dst]),
+            max_links,
+        )
+        found: Ids = touched[over[touched] & (self.base[touched] == LINKED)]
+        return found
+
+    def region(self, touched: Ids, first_new: int) -> Ids:
+        """The local nodes to link again: the whole (old) raw components of the touched
+        nodes, and every new node."""
+        affected = mask(self.inner, self.raw[touched])
+        new = self.ids[: self.inner] >= first_new
+        return np.flatnonzero(affected[self.raw] | new).astype(ID)
 
 
 def relink(
@@ -153,31 +214,56 @@ def relink(
     rules: GraphRules,
     prefer: Literal["oldest", "overlap"],
 ) -> Change:
-    """Link the nodes of `region` (whole raw components; None: the whole graph) again,
-    in place."""
+    """Link the nodes of `region` (whole raw components, ascending; None: the whole
+    graph) again, in place."""
     if region is None or len(region) == state.nodes:
         linking = link(state.kind, state.base, state.src, state.dst, rules)
         state.code, state.raw = linking.code, linking.raw  # the old ones go before assign
         settled = assign(state.pid, linking.person, state.next_pid, prefer, reuse=True)
         state.pid = settled.pid
-    else:
-        inside = mask(state.nodes, region)
-        edge = inside[state.src] & inside[state.dst]
-        del inside
-        position = np.full(state.nodes, -1, dtype=ID)
-        position[region] = np.arange(len(region), dtype=ID)
-        src, dst = position[state.src[edge]], position[state.dst[edge]]
-        del edge, position
-        linking = link(state.kind[region], state.base[region], src, dst, rules)
-        del src, dst
-        label = np.where(linking.person >= 0, region[np.maximum(linking.person, 0)], -1)
-        settled = assign(state.pid[region], label.astype(ID), state.next_pid, prefer)
-        state.code[region] = linking.code
-        state.raw[region] = region[linking.raw]
-        state.pid[region] = settled.pid
+        state.next_pid = settled.next_pid
+        return _change(state.nodes, linking, settled)
+    inside = mask(state.nodes, region)
+    edge = inside[state.src] & inside[state.dst]
+    del inside
+    position = np.full(state.nodes, -1, dtype=ID)
+    position[region] = np.arange(len(region), dtype=ID)
+    src, dst = position[state.src[edge]], position[state.dst[edge]]
+    del edge, position
+    part = Subgraph(region, state.kind[region], state.base[region], src, dst)
+    return _relink(state, part, rules, prefer)
+
+
+@dataclass
+class Subgraph:
+    """Graph nodes (ascending) with their kinds and base codes, and the edges between
+    them in positions into `nodes`."""
+
+    nodes: Ids
+    kind: Codes
+    base: Codes
+    src: Ids
+    dst: Ids
+
+
+def _relink(
+    state: GraphState, part: Subgraph, rules: GraphRules, prefer: Literal["oldest", "overlap"]
+) -> Change:
+    """Link the nodes of `part` again and write the result back. Labels stay positions:
+    their order is the nodes' order, which is all `assign` looks at."""
+    linking = link(part.kind, part.base, part.src, part.dst, rules)
+    region = part.nodes
+    settled = assign(state.pid[region], linking.person, state.next_pid, prefer)
+    state.code[region] = linking.code
+    state.raw[region] = region[linking.raw]
+    state.pid[region] = settled.pid
     state.next_pid = settled.next_pid
+    return _change(len(region), linking, settled)
+
+
+def _change(relinked: int, linking: Linking, settled: Assignment) -> Change:
     return Change(
-        relinked=state.nodes if region is None else len(region),
+        relinked=relinked,
         refused_links=linking.refused_links,
         over_limits=linking.over_limits,
         persons_created=settled.created,
