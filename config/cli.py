@@ -43,6 +43,55 @@ def failure(message: str, exit_code: int = 1) -> click.ClickException:
     return error
 
 
+def home_anywhere(group: click.Group) -> None:
+    """Let every command under `group` take `--home` after its name as well as before
+    it (`resolver status --home X` is `resolver --home X status`). The command line's
+    state object (`ctx.obj`, made by the group before a subcommand's options are read)
+    must have `home_arg`."""
+    for command in group.commands.values():
+        if not any("--home" in param.opts for param in command.params):
+            command.params.append(
+                click.Option(
+                    ["--home", "late_home"],
+                    default=None,
+                    metavar="DIR",
+                    expose_value=False,
+                    callback=_late_home,
+                    help="Tessera home folder (the same as before the command).",
+                )
+            )
+        if isinstance(command, click.Group):
+            home_anywhere(command)
+
+
+def _late_home(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is None:
+        return
+    root = ctx.find_root()
+    early = root.params.get("home_arg")
+    given = root.get_parameter_source("home_arg") == click.core.ParameterSource.COMMANDLINE
+    if given and early != value:
+        raise click.UsageError("--home is given twice, with two different folders", ctx)
+    ctx.obj.home_arg = value
+    root.meta[_LATE] = value
+
+
+_LATE = "tessera.home_after_command"
+
+
+def explicit_home(ctx: click.Context) -> str | None:
+    """The home given with --home on the command line (before or after the command),
+    not through TESSERA_HOME."""
+    root = ctx.find_root()
+    late: str | None = root.meta.get(_LATE)
+    if late is not None:
+        return late
+    if root.get_parameter_source("home_arg") == click.core.ParameterSource.COMMANDLINE:
+        early: str | None = root.params.get("home_arg")
+        return early
+    return None
+
+
 def home_option(func: F) -> F:
     """`--home DIR` (env TESSERA_HOME), passed to the command as `home_arg`."""
     option = click.option(

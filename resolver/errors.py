@@ -6,11 +6,17 @@ ResolverError           base of every error the resolver raises on purpose
   MasterKeyError        the master key is missing, malformed or readable by others
   SegmentError          a segment operation is not allowed (unknown name, name taken, ...)
   StoreError            the store is inconsistent or cannot be written
+  NoHome                the command needs a home and none was made where it looked
   ServiceError          `serve` cannot start (another one runs, the home is not initialized)
 
 The command line also reports config.SettingsError (a bad setting or config.toml) the same
 way: one line, no traceback. Anything else is a bug, and a file it happens on is
 quarantined as `internal_error` rather than stalling the others.
+
+Exit codes of the `resolver` command: 0 done; 1 an input or state error (any error above,
+or a bad setting: the line says which file, setting or name); 2 usage (an unknown option,
+a value out of its range, --home given twice); 130 interrupted (Ctrl-C: a file in hand is
+taken again by the next `serve`).
 """
 
 from __future__ import annotations
@@ -80,6 +86,16 @@ class SegmentError(ResolverError):
 
 class StoreError(ResolverError):
     """The store could not be read or written consistently."""
+
+
+class NoHome(ResolverError):
+    """The command needs a home and there is none where it looked."""
+
+    def __init__(self, root: object) -> None:
+        super().__init__(
+            f"no Tessera home at {root}: run `resolver init` to make one there, or give the"
+            " home with --home DIR (or TESSERA_HOME)"
+        )
 
 
 class ServiceError(ResolverError):

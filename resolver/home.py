@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from config import Settings, defaults_text, load_settings
+from resolver.errors import NoHome
 from resolver.keys import MASTER_KEY_ENV, KeyRing, write_master_key
 from resolver.state.atomic import DIR_MODE, create_exclusive, private_dir
 
@@ -35,6 +36,18 @@ class Home:
     ) -> Home:
         settings = load_settings(root, overrides)
         return cls(root=settings.home, settings=settings)
+
+    @property
+    def exists(self) -> bool:
+        """Whether the home was made (`initialize` writes its config.toml)."""
+        return (self.root / "config.toml").is_file()
+
+    def existing(self) -> Home:
+        """This home, or NoHome when it was never made: a command that reads a home
+        never makes one by accident (and then shows empty tables)."""
+        if not self.exists:
+            raise NoHome(self.root)
+        return self
 
     @property
     def key_file(self) -> Path:

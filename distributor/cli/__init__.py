@@ -14,7 +14,7 @@ from typing import ClassVar
 import click
 
 from config import SettingsError
-from config.cli import CleanErrors, home_option
+from config.cli import CleanErrors, home_anywhere, home_option
 from distributor.cli import accounts, demo, distribute, sandbox, segments
 from distributor.cli.render import EXIT_CODES
 from distributor.cli.state import CliState
@@ -38,5 +38,6 @@ def main(ctx: click.Context, home_arg: str | None) -> None:
 
 for module in (accounts, segments, distribute, sandbox, demo):
     module.register(main)
+home_anywhere(main)
 
 __all__ = ["main"]

@@ -19,6 +19,7 @@ from pathlib import Path
 import click
 import polars as pl
 
+from config.cli import explicit_home
 from distributor.authorize import Credentials, add_account
 from distributor.cli.distribute import members
 from distributor.cli.render import print_reports
@@ -41,14 +42,22 @@ def register(main: click.Group) -> None:
 
 
 @click.command("demo")
-@click.option("--rows", default=100_000, show_default=True, help="Rows in each sample file.")
 @click.option(
-    "--home", "demo_root", default=None, help="Home for the demo [default: a new temp folder]."
+    "--rows",
+    type=click.IntRange(min=1),
+    default=100_000,
+    show_default=True,
+    help="Rows in each sample file.",
 )
-def demo(rows: int, demo_root: str | None) -> None:
+@click.pass_context
+def demo(ctx: click.Context, rows: int) -> None:
     """The whole path on embedded defaults: emulator, inbox, serve, account, distribute,
-    a changed file, sync, status."""
-    run_demo(Path(demo_root) if demo_root else demo_home(), rows)
+    a changed file, sync, status. In the home given by --home, else in a new temporary
+    folder (never in TESSERA_HOME's: the demo adds a partner and an account).
+
+    Example: distributor demo --rows 20000"""
+    given = explicit_home(ctx)
+    run_demo(Path(given) if given else demo_home(), rows)
 
 
 def _serve(home: Home) -> None:

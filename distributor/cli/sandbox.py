@@ -18,7 +18,12 @@ def register(main: click.Group) -> None:
 
 @click.command()
 @click.option("--host", default=None, help="Interface to bind [default: 127.0.0.1].")
-@click.option("--port", type=int, default=None, help="Port; 0 picks a free one [default: 8765].")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="Port; 0 picks a free one [default: 8765].",
+)
 @click.option("--seed", type=int, default=None, help="Seed for IDs, tokens and the user base.")
 @click.option(
     "--state",

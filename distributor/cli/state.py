@@ -19,7 +19,7 @@ class CliState:
     transport: httpx.AsyncBaseTransport | None = None
 
     def workspace(self) -> Workspace:
-        return Workspace(Home.open(self.home_arg), self.transport)
+        return Workspace(Home.open(self.home_arg).existing(), self.transport)
 
 
 pass_state = click.make_pass_decorator(CliState, ensure=True)

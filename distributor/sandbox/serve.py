@@ -14,16 +14,14 @@ from collections.abc import Iterator
 import orjson
 import uvicorn
 
+from distributor.errors import RuleError
 from distributor.sandbox.admin import describe
 from distributor.sandbox.app import build_app
 from distributor.sandbox.state import Sandbox
 
 
 def serve(box: Sandbox, host: str, port: int) -> None:
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(2048)
+    sock = _listen(host, port)
     bound = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
     sys.stdout.write(orjson.dumps(describe(box, f"http://{shown}:{bound}")).decode() + "\n")
@@ -52,6 +50,26 @@ def serve(box: Sandbox, host: str, port: int) -> None:
             box.state.save()
 
     asyncio.run(main())
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening socket, or a RuleError saying why there is none (a port in use or
+    out of range, an address this machine does not have)."""
+    if not 0 <= port <= 65535:
+        raise RuleError(f"port {port} is out of range: give 0 (any free port) to 65535")
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+    except (OSError, OverflowError) as exc:
+        sock.close()
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise RuleError(
+            f"cannot listen on {host}:{port}: {reason}; give another --port (0: any free one)"
+        ) from None
+    return sock
 
 
 class _Server(uvicorn.Server):

@@ -14,7 +14,7 @@ from typing import ClassVar
 import click
 
 from config import SettingsError
-from config.cli import CleanErrors, home_option
+from config.cli import CleanErrors, home_anywhere, home_option
 from resolver.cli import files, graph, home, inbox
 from resolver.cli.state import CliState
 from resolver.errors import ResolverError
@@ -35,5 +35,6 @@ def main(ctx: click.Context, home_arg: str | None) -> None:
 
 for module in (home, files, inbox, graph):
     module.register(main)
+home_anywhere(main)
 
 __all__ = ["main"]

@@ -67,7 +67,7 @@ def _drain(chunks: Iterator[pl.DataFrame], output: Path, empty: Mapping[str, pl.
 
 
 def _run(state: CliState, input_path: Path, report_file: Path | None, title: str, job: Job) -> None:
-    home = state.home()
+    home = state.home(made=False)  # settings and keys (TESSERA_MASTER_KEY needs no home)
     console = Console(stderr=True)
     with (
         tempfile.TemporaryDirectory(prefix="tessera-") as tmp,
@@ -144,11 +144,17 @@ def resolve_command(
 
 
 @click.command("demo")
-@click.option("--rows", default=100_000, show_default=True, help="Rows in the sample file.")
+@click.option(
+    "--rows",
+    type=click.IntRange(min=1),
+    default=100_000,
+    show_default=True,
+    help="Rows in the sample file.",
+)
 @pass_state
 def demo(state: CliState, rows: int) -> None:
     """Generate a realistic sample partner file and resolve it (embedded defaults)."""
-    home = state.home()
+    home = state.home(made=False)
     home.initialize()
     sample = write_sample(home.root / "samples" / "sample.csv", rows)
     click.echo(f"wrote {rows:,} sample rows to {sample}")

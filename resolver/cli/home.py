@@ -16,7 +16,7 @@ def register(main: click.Group) -> None:
 @pass_state
 def init(state: CliState) -> None:
     """Create the home: config.toml, a 0600 master key (never overwritten), folders."""
-    home = state.home()
+    home = state.home(made=False)
     created = home.initialize()
     for item in created:
         click.echo(f"created {item}")
