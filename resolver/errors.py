@@ -41,7 +41,8 @@ class ResolverError(Exception):
 class InputError(ResolverError):
     """A malformed input file. `code` is stable (e.g. "ragged_row", "invalid_utf8",
     "no_identifier_column", "line_too_long", "unreadable", "empty_file",
-    "decompression_bomb", "too_large"); line and column are 1-based when known."""
+    "decompression_bomb", "too_large", "unsupported_format"); line and column are
+    1-based when known."""
 
     code: str
     file: Path | str

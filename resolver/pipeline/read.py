@@ -1,7 +1,9 @@
 """Reading partner files: CSV, TSV, gzip'd CSV/TSV and Parquet, in chunks.
 
 The format comes from the content (gzip and Parquet magic bytes) and the name (.tsv);
-the delimiter of text files from the name or the header line. Every column is read as
+the delimiter of text files from the name or the header line (`,`, tab, `;` or `|`);
+spreadsheets, JSON, archives and other binary files are refused with a message saying
+what the file looks like. Every column is read as
 text. Before any row is used, a vectorized validation pass over the file's lines finds
 invalid UTF-8, over-long lines and ragged rows, so a malformed file fails as a whole with
 the line and column of the first problem, never a value.
@@ -30,6 +32,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from resolver.errors import SYSTEM_FAULTS, InputError
+from resolver.pipeline.dialect import detect_separator, refuse_other_formats, split_header
 from resolver.pipeline.parquet import parquet_chunks, parquet_headers, rechunk
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -153,18 +156,12 @@ def _gunzip(path: Path, limits: ReadLimits, tmpdir: Path | None) -> Iterator[Pat
         plain.unlink(missing_ok=True)
 
 
-def _separator(path: Path, header: str) -> str:
-    if path.suffix.lower() in {".tsv", ".tab"} or path.name.lower().endswith((".tsv.gz",)):
-        return "\t"
-    return "\t" if header.count("\t") > header.count(",") else ","
-
-
 def _text_source(path: Path, data: Path, max_line_bytes: int) -> Source:
+    refuse_other_formats(data, path)
     lines = _line_stats(data, max_line_bytes, path)
     header = lines["header"]
-    separator = _separator(path, header)
-    headers = tuple(h.strip().strip('"') for h in header.split(separator))
-    return Source(path, data, "csv", separator, headers)
+    separator = detect_separator(path, header)
+    return Source(path, data, "csv", separator, split_header(header, separator))
 
 
 def _scan_lines(data: Path) -> pl.LazyFrame:

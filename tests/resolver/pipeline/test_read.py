@@ -128,3 +128,52 @@ def test_nul_bytes_are_refused_with_their_line(tmp_path: Path) -> None:
         resolve_file(path, partner=None, keyring=None)
     assert caught.value.code == "nul_byte"
     assert caught.value.line == 3
+
+
+@pytest.mark.parametrize(
+    ("separator", "name"), [(";", "x.csv"), ("|", "x.txt"), ("\t", "x.csv"), ("|", "x.psv.gz")]
+)
+def test_semicolon_pipe_and_tab_delimiters_are_detected(
+    tmp_path: Path, separator: str, name: str
+) -> None:
+    text = separator.join(["email", "phone", "segment"]) + "\n"
+    text += separator.join(["a@b.com", "+14155550100", "s1"]) + "\n"
+    text += separator.join(["c@d.com", "", "s2"]) + "\n"
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(text.encode()) if name.endswith(".gz") else text.encode())
+    resolution = resolve_file(path, partner="p", keyring=KeyRing(b"k" * 32))
+    assert resolution.columns == {"email": "email", "phone": "phone", "segment": "segment"}
+    assert sum(len(c) for c in resolution.chunks()) == 2
+
+
+def test_a_quoted_header_field_with_a_comma_is_one_column(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text('"name, full",email,"notes; misc"\n"Doe, J",a@b.com,x\n')
+    resolution = resolve_file(path, partner="p", keyring=KeyRing(b"k" * 32))
+    assert resolution.columns == {"email": "email"}
+    assert sum(len(c) for c in resolution.chunks()) == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "looks"),
+    [
+        (b"PK\x03\x04\x14\x00\x06\x00" + b"\x00" * 64, "Excel workbook (.xlsx)"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64, "old Excel workbook (.xls)"),
+        (b'{"email": "' + SECRET.encode() + b'"}\n{"email": "x@y.z"}\n', "JSON (or JSON lines)"),
+        (b'[{"email": "' + SECRET.encode() + b'"}]', "JSON (or JSON lines)"),
+        (b"%PDF-1.7\n", "a PDF document"),
+        (("email\n" + SECRET + "\n").encode("utf-16"), "UTF-16 text"),
+        (b"BZh91AY&SY" + b"\x00" * 16, "bzip2 archive"),
+    ],
+)
+def test_other_formats_say_what_the_file_looks_like_and_what_is_accepted(
+    tmp_path: Path, content: bytes, looks: str
+) -> None:
+    path = tmp_path / "people.csv"
+    path.write_bytes(content)
+    with pytest.raises(InputError) as caught:
+        _collect(path)
+    assert caught.value.code == "unsupported_format"
+    assert looks in caught.value.message
+    assert "accepted: CSV or TSV (or ; or | delimited) text" in caught.value.message
+    assert SECRET not in str(caught.value)

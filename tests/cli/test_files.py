@@ -1,0 +1,45 @@
+"""Files as partners send them, through the installed `resolver`: delimiters detected,
+other formats named, and a bad file is one line."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from tests.cli.support import script
+
+
+@pytest.mark.parametrize("separator", [";", "|", "\t", ","])
+def test_hash_detects_the_delimiter(tmp_path: Path, separator: str) -> None:
+    rows = [["email", "phone"], ["a@b.com", "+14155550100"], ["c@d.com", ""]]
+    (tmp_path / "in.csv").write_text("\n".join(separator.join(r) for r in rows) + "\n")
+    run = script("resolver", "hash", "in.csv", "-o", "out.csv", cwd=tmp_path)
+    assert run.code == 0, run
+    with (tmp_path / "out.csv").open() as handle:
+        out = list(csv.DictReader(handle))
+    assert len(out) == 2
+    assert all(len(row["email_sha256"]) == 64 for row in out)
+    assert len(out[0]["phone_sha256"]) == 64
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "looks"),
+    [
+        ("book.xlsx", b"PK\x03\x04\x14\x00\x06\x00" + b"\x00" * 32, "Excel workbook (.xlsx)"),
+        ("rows.jsonl", b'{"email": "a@b.com"}\n', "JSON (or JSON lines)"),
+    ],
+)
+def test_other_formats_are_one_line_saying_what_is_accepted(
+    tmp_path: Path, name: str, content: bytes, looks: str
+) -> None:
+    (tmp_path / name).write_bytes(content)
+    run = script("resolver", "hash", name, "-o", "out.csv", cwd=tmp_path)
+    assert run.code == 1, run
+    line = run.one_line_error
+    assert line.startswith(f"Error: {name}: the file looks like")
+    assert looks in line
+    assert line.endswith("[unsupported_format]")
+    assert "a@b.com" not in run.err
+    assert not (tmp_path / "out.csv").exists()
