@@ -1,7 +1,9 @@
 """The partner inbox: discover complete files, claim each exactly once, and run them.
 
-A file `inbox/<partner>/X` is complete when the partner renamed it from `X.part`, or wrote
-`X.done` beside it, or, failing both, when its size and mtime have not changed for
+A file `inbox/<partner>/X` is complete when the partner renamed it from `X.part` (or any
+other name: the watch saw the inode as `X.part`, or the file's status changed after its
+last write, which a rename does and a write in progress never leaves), or wrote `X.done`
+beside it, or, failing all, when its size and mtime have not changed for
 `inbox.stable_seconds`. A full listing every interval is the truth (no file-system events
 needed). Files in `inbox/<partner>/optout/` are opt-out lists. `X.toml` beside `X` is its
 sidecar (segment name, full or incremental); drop it before `X`.
@@ -45,9 +47,31 @@ class Entry:
 
 @dataclass
 class Watch:
-    """Size and mtime of files without a marker, across listings."""
+    """Size and mtime of files without a marker, and the inodes of `.part` files, across
+    listings."""
 
     seen: dict[Path, tuple[int, int, float]] = field(default_factory=dict)
+    parts: set[tuple[int, int]] = field(default_factory=set)  # in the last listing
+    listing: set[tuple[int, int]] = field(default_factory=set)  # in this one so far
+
+    def saw_part(self, info: os.stat_result) -> None:
+        self.listing.add((info.st_dev, info.st_ino))
+
+    def listed(self) -> None:
+        """A listing is over: its `.part` inodes are the ones the next one looks for."""
+        self.parts, self.listing = self.listing, set()
+
+    @staticmethod
+    def moved_into_place(info: os.stat_result) -> bool:
+        """Renamed after its last write: the status change time (which a rename sets) is
+        later than the modification time (which every write sets with it). Not for an
+        empty file, which a tool may create, chmod and only then write."""
+        return info.st_size > 0 and info.st_ctime_ns > info.st_mtime_ns
+
+    def renamed(self, info: os.stat_result) -> bool:
+        """Complete at once: an inode seen as a `.part` file, or moved into place."""
+        inode = (info.st_dev, info.st_ino)
+        return inode in self.parts or inode in self.listing or self.moved_into_place(info)
 
     def stable(self, path: Path, info: os.stat_result, wait: float) -> bool:
         now = time.monotonic()
@@ -177,13 +201,16 @@ class Inbox:
             if refused is not None:
                 found.append((entry, refused[0]))
                 continue
+            if entry.name.endswith(".part"):
+                self.watch.saw_part(info)
             if entry.name.endswith(_MARKERS):
                 continue
             done = entry.path.with_name(entry.name + ".done").exists()
-            if done or self.watch.stable(entry.path, info, wait):
+            if done or self.watch.renamed(info) or self.watch.stable(entry.path, info, wait):
                 found.append((entry, None))
             else:
                 self.waiting += 1
+        self.watch.listed()
         return found
 
     def claim(self, entry: Entry) -> int | None:

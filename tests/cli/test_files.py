@@ -4,6 +4,7 @@ other formats named, and a bad file is one line."""
 from __future__ import annotations
 
 import csv
+import time
 from pathlib import Path
 
 import pytest
@@ -43,3 +44,17 @@ def test_other_formats_are_one_line_saying_what_is_accepted(
     assert line.endswith("[unsupported_format]")
     assert "a@b.com" not in run.err
     assert not (tmp_path / "out.csv").exists()
+
+
+def test_serve_takes_a_part_file_renamed_into_place_at_once(tmp_path: Path) -> None:
+    home = str(tmp_path / "h")
+    assert script("resolver", "init", "--home", home, cwd=tmp_path).code == 0
+    assert script("resolver", "partners", "add", "acme", "--home", home, cwd=tmp_path).code == 0
+    part = tmp_path / "h" / "inbox" / "acme" / "people.csv.part"
+    part.write_text("email\na@b.com\nc@d.com\n")
+    time.sleep(0.05)
+    part.rename(part.with_name("people.csv"))
+    env = {"TESSERA_INBOX__STABLE_SECONDS": "3600"}  # an unmarked file would wait an hour
+    run = script("resolver", "serve", "--once", "--home", home, cwd=tmp_path, env=env)
+    assert run.code == 0, run
+    assert (tmp_path / "h" / "outbox" / "acme" / "people.csv.resolved.csv").is_file()
