@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,11 +24,11 @@ from resolver.partners import resolve_options
 from resolver.pipeline.report import Progress
 from resolver.pipeline.run import Resolution, resolve_file
 from resolver.pipeline.settle import CHUNK_SCHEMA, OUTPUT_COLUMNS
-from resolver.pipeline.write import chunk_writer
+from resolver.pipeline.write import chunk_writer, output_format
 from resolver.sample import write_sample
 
 F = TypeVar("F", bound=Callable[..., Any])
-Job = Callable[[Home, Path, Progress | None], Resolution]
+Job = Callable[[Home, Path, Progress | None, "Files"], Resolution]
 
 
 def register(main: click.Group) -> None:
@@ -38,14 +42,14 @@ def _file_options(func: F) -> F:
         click.argument(
             "input_path",
             metavar="INPUT",
-            type=click.Path(exists=True, dir_okay=False, path_type=Path),
+            type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path),
         ),
         click.option(
             "-o",
             "--output",
             required=True,
-            type=click.Path(dir_okay=False, path_type=Path),
-            help="Output file; .csv or .parquet.",
+            type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+            help="Output file: .csv or .parquet, or - for CSV on standard output.",
         ),
         click.option(
             "--report",
@@ -66,17 +70,70 @@ def _drain(chunks: Iterator[pl.DataFrame], output: Path, empty: Mapping[str, pl.
             writer.write(chunk)
 
 
-def _run(state: CliState, input_path: Path, report_file: Path | None, title: str, job: Job) -> None:
+@dataclass(frozen=True)
+class Files:
+    """Where a job reads and writes: the input (standard input copied to a private temp
+    file for `-`) and the output (a temp file copied to standard output for `-`)."""
+
+    input: Path
+    output: Path
+
+
+STDIO = Path("-")
+
+
+def _run(state: CliState, files: Files, report_file: Path | None, title: str, job: Job) -> None:
+    _check_paths(files, report_file)
     home = state.home(made=False)  # settings and keys (TESSERA_MASTER_KEY needs no home)
     console = Console(stderr=True)
     with (
         tempfile.TemporaryDirectory(prefix="tessera-") as tmp,
         row_progress(console, title) as progress,
     ):
-        resolution = job(home, Path(tmp), progress)
-    Console().print(report_table(resolution.report, title))
+        here = Files(
+            _stdin_copy(Path(tmp)) if files.input == STDIO else files.input,
+            Path(tmp) / "stdout.csv" if files.output == STDIO else files.output,
+        )
+        resolution = job(home, Path(tmp), progress, here)
+        if files.output == STDIO:
+            with here.output.open("rb") as out:
+                shutil.copyfileobj(out, sys.stdout.buffer)
+            sys.stdout.flush()
+    Console(stderr=files.output == STDIO).print(report_table(resolution.report, title))
     if report_file is not None:
         resolution.report.write(report_file)
+
+
+def _check_paths(files: Files, report_file: Path | None) -> None:
+    """Refuse an output that is not .csv or .parquet, or that is the input."""
+    if files.output != STDIO and not output_format(files.output, default=""):
+        shown = files.output.suffix or "a name without an extension"
+        raise click.BadParameter(
+            f"{shown} is not an output format: name it .csv or .parquet, or give - for CSV"
+            " on standard output",
+            param_hint="'-o'",
+        )
+    for target, hint in ((files.output, "'-o'"), (report_file, "'--report'")):
+        if target is not None and _same_file(files.input, target):
+            raise click.BadParameter("is the input file, which it would overwrite", param_hint=hint)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    if STDIO in (a, b):
+        return False
+    if a.resolve() == b.resolve():
+        return True
+    return b.exists() and os.path.samefile(a, b)
+
+
+def _stdin_copy(tmp: Path) -> Path:
+    """Standard input in a private file (the reader looks at a file's start more than
+    once, and gzip and Parquet need a file)."""
+    path = tmp / "stdin"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        shutil.copyfileobj(sys.stdin.buffer, out, 1 << 20)
+    return path
 
 
 @click.command("hash")
@@ -96,16 +153,16 @@ def hash_command(
     One output row per input row, in order: email_sha256, phone_sha256, maid_sha256 and
     email_error, phone_error, maid_error, for the kinds the input has."""
 
-    def job(home: Home, tmp: Path, progress: Progress | None) -> Resolution:
+    def job(home: Home, tmp: Path, progress: Progress | None, files: Files) -> Resolution:
         options = resolve_options(home, None, region=region, profile=profile, tmpdir=tmp)
-        resolution = resolve_file(input_path, partner=None, keyring=None, options=options)
+        resolution = resolve_file(files.input, partner=None, keyring=None, options=options)
         families = resolution.job.families
         empty = {f"{f}_sha256": pl.String() for f in families}
         empty |= {f"{f}_error": pl.String() for f in families}
-        _drain(resolution.hashed(progress), output, empty)
+        _drain(resolution.hashed(progress), files.output, empty)
         return resolution
 
-    _run(state, input_path, report_file, "hash", job)
+    _run(state, Files(input_path, output), report_file, "hash", job)
 
 
 @click.command("resolve")
@@ -128,19 +185,19 @@ def resolve_command(
     region. One output row per input row, in order: row, person_id (empty when rejected)
     and reject_reason (empty when resolved)."""
 
-    def job(home: Home, tmp: Path, progress: Progress | None) -> Resolution:
+    def job(home: Home, tmp: Path, progress: Progress | None, files: Files) -> Resolution:
         keyring = home.keyring()
         options = resolve_options(home, partner, region=region, tmpdir=tmp)
         rules = GraphRules.from_settings(home.settings.graph)
         resolution = resolve_file(
-            input_path, partner=partner, keyring=keyring, options=options, rules=rules
+            files.input, partner=partner, keyring=keyring, options=options, rules=rules
         )
         base = partner_graph(home, partner)
         chunks = (chunk.select(OUTPUT_COLUMNS) for chunk in resolution.chunks(progress, base))
-        _drain(chunks, output, {c: CHUNK_SCHEMA[c] for c in OUTPUT_COLUMNS})
+        _drain(chunks, files.output, {c: CHUNK_SCHEMA[c] for c in OUTPUT_COLUMNS})
         return resolution
 
-    _run(state, input_path, report_file, f"resolve ({partner})", job)
+    _run(state, Files(input_path, output), report_file, f"resolve ({partner})", job)
 
 
 @click.command("demo")

@@ -13,17 +13,22 @@ BIN = Path(sys.executable).parent
 
 def script(name: str, *args: str, cwd: Path, env: dict[str, str] | None = None) -> Run:
     """Run `name` (resolver or distributor) with `args` in `cwd`."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("TESSERA_")}
     done = subprocess.run(
         [str(BIN / name), *args],
         cwd=cwd,
-        env={**clean, "COLUMNS": "200", **(env or {})},
+        env={**clean_env(), **(env or {})},
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
     return Run(done.returncode, done.stdout, done.stderr)
+
+
+def clean_env() -> dict[str, str]:
+    """This process's environment without TESSERA_* settings, 200 columns wide."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("TESSERA_")}
+    return {**clean, "COLUMNS": "200"}
 
 
 class Run:
