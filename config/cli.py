@@ -4,14 +4,49 @@ package says otherwise), never a traceback; Ctrl-C ends with 130."""
 
 from __future__ import annotations
 
+import importlib
+import sys
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, NoReturn, TypeVar
 
 import click
 
 from config.sections import SettingsError
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def resolver_main() -> None:
+    """The `resolver` console script."""
+    _run_script("resolver.cli")
+
+
+def distributor_main() -> None:
+    """The `distributor` console script."""
+    _run_script("distributor.cli")
+
+
+def _run_script(module: str) -> None:
+    """Import a command line and run it, so that Ctrl-C is "interrupted" and status 130
+    from the first moment: during the imports (Polars alone takes a while), in a command
+    (CleanErrors.invoke), and in clean-up code it lands in (a generator closing, say),
+    where Python would print "Exception ignored ... KeyboardInterrupt"."""
+    sys.unraisablehook = _quiet_interrupts
+    try:
+        command = importlib.import_module(module).main
+    except KeyboardInterrupt:
+        _interrupted()
+    command()
+
+
+def _quiet_interrupts(unraisable: Any) -> None:
+    if not issubclass(unraisable.exc_type, KeyboardInterrupt):
+        sys.__unraisablehook__(unraisable)
+
+
+def _interrupted() -> NoReturn:
+    click.echo("interrupted", err=True)
+    raise SystemExit(INTERRUPTED)
 
 
 class CleanErrors(click.Group):
