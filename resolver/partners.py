@@ -30,16 +30,51 @@ def check_partner_name(name: str) -> str:
     return name
 
 
-def add_partner(home: Home, name: str, region: str) -> bool:
+DEFAULT_REGION = "US"
+
+
+def add_partner(home: Home, name: str, region: str | None = None) -> bool:
     """Register a partner and make its inbox, outbox and quarantine (0700). False when it
-    was registered already (its folders are made again if missing)."""
+    was registered already (its folders are made again if missing) with the region given
+    (None: any); an OptionError pointing to `partners update` when with another."""
+    check_partner_name(name)
+    given = None if region is None else check_region(region)
+    home.initialize()
+    with Control(home.control_db) as control:
+        known = control.partner(name)
+        region = given or (known.region if known else DEFAULT_REGION)
+        if known is not None and known.region != region:
+            raise OptionError(
+                f"partner {name} is registered with region {known.region}: change it with"
+                f" `resolver partners update {name} --region {region}`"
+            )
+        _folders(home, name)
+        return control.add_partner(name, region)
+
+
+def update_partner(home: Home, name: str, region: str) -> tuple[str, str]:
+    """Change a registered partner's default region; returns the old and the new one."""
     check_partner_name(name)
     region = check_region(region)
-    home.initialize()
+    with Control(home.control_db) as control:
+        known = control.partner(name)
+        if known is None:
+            raise OptionError(f"there is no partner {name}: `resolver partners add {name}`")
+        control.set_partner_region(name, region)
+        _folders(home, name)
+        return known.region, region
+
+
+def _folders(home: Home, name: str) -> None:
     for folder in (home.inbox / name / OPTOUT, home.outbox / name, home.quarantine / name):
         private_dir(folder)
+
+
+def is_registered(home: Home, name: str) -> bool:
+    if not home.control_db.exists():
+        return False
     with Control(home.control_db) as control:
-        return control.add_partner(name, region)
+        return control.partner(name) is not None
 
 
 def partner_settings(home: Home, name: str, control: Control | None = None) -> PartnerSettings:

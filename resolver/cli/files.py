@@ -20,7 +20,7 @@ from resolver.cli.state import CliState, pass_state
 from resolver.graph.partner import partner_graph
 from resolver.graph.rules import GraphRules
 from resolver.home import Home
-from resolver.partners import resolve_options
+from resolver.partners import check_partner_name, is_registered, resolve_options
 from resolver.pipeline.report import Progress
 from resolver.pipeline.run import Resolution, resolve_file
 from resolver.pipeline.settle import CHUNK_SCHEMA, OUTPUT_COLUMNS
@@ -197,6 +197,13 @@ def resolve_command(
         _drain(chunks, files.output, {c: CHUNK_SCHEMA[c] for c in OUTPUT_COLUMNS})
         return resolution
 
+    check_partner_name(partner)
+    if not is_registered(state.home(made=False), partner):
+        click.echo(
+            f"note: {partner} is not a partner of this home: its persons come from this file"
+            " alone (`resolver partners add` registers it)",
+            err=True,
+        )
     _run(state, Files(input_path, output), report_file, f"resolve ({partner})", job)
 
 

@@ -13,7 +13,7 @@ from resolver.cli.render import print_partners, print_status, row_progress
 from resolver.cli.state import CliState, pass_state
 from resolver.inbox.service import Service
 from resolver.inbox.status import status_data
-from resolver.partners import add_partner
+from resolver.partners import add_partner, update_partner
 from resolver.pipeline.report import Progress
 from resolver.state.control import COMMITTED, PURGED, QUARANTINED, Control
 
@@ -30,14 +30,27 @@ def partners() -> None:
 
 @partners.command("add")
 @click.argument("name")
-@click.option("--region", default="US", show_default=True, help="Default phone region.")
+@click.option("--region", default=None, help="Default phone region [default: US].")
 @pass_state
-def partners_add(state: CliState, name: str, region: str) -> None:
+def partners_add(state: CliState, name: str, region: str | None) -> None:
     """Register a partner and create its inbox, outbox and quarantine (0700)."""
     home = state.home()
     created = add_partner(home, name, region)
     verb = "added" if created else "already exists:"
     click.echo(f"{verb} partner {name}: drop files into {home.inbox / name}/")
+
+
+@partners.command("update")
+@click.argument("name")
+@click.option("--region", required=True, help="New default phone region.")
+@pass_state
+def partners_update(state: CliState, name: str, region: str) -> None:
+    """Change a partner's default phone region (files taken from now on use it).
+
+    Example: resolver partners update acme --region GB"""
+    home = state.home()
+    before, after = update_partner(home, name, region)
+    click.echo(f"partner {name}: region {before} -> {after}")
 
 
 @partners.command("list")

@@ -172,6 +172,9 @@ class Control:
         sql = "INSERT OR IGNORE INTO partners (name, region, created) VALUES (?, ?, ?)"
         return self.database.write(sql, (name, region, time.time())).rowcount == 1
 
+    def set_partner_region(self, name: str, region: str) -> None:
+        self.database.write("UPDATE partners SET region = ? WHERE name = ?", (region, name))
+
     def partners(self) -> list[PartnerRecord]:
         rows = self.database.rows("SELECT * FROM partners ORDER BY name")
         return [_record(PartnerRecord, row) for row in rows]
