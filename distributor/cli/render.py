@@ -10,8 +10,8 @@ from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-from rich.table import Table
 
+from config import tables
 from distributor.errors import AudienceGone, AuthError, Busy
 from distributor.executor import Advance
 
@@ -33,15 +33,11 @@ STATUS_COLUMNS = (
 
 
 def print_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    table = Table(title=title)
-    for header in headers:
-        table.add_column(header, no_wrap=True)
-    for row in rows:
-        table.add_row(*["" if v is None else str(v) for v in row])
-    console = Console()
-    if not console.is_terminal:  # pipes and tests: never wrap rows
-        console = Console(width=240)
-    console.print(table)
+    """A table, or a record per row when it does not fit (config/tables.py)."""
+    tables.print_table(title, headers, rows, right=COUNTS)
+
+
+COUNTS = ("entered", "synced", "not_synced", "pending", "errored", "cover_num", "members")
 
 
 def print_reports(reports: Sequence[dict[str, Any]]) -> None:

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from config.tables import console, print_table
 from resolver.pipeline.report import Progress as Advance
 from resolver.pipeline.report import ResolveReport
 from resolver.state.control import STATES
@@ -66,41 +67,41 @@ def row_progress(console: Console, label: str) -> Iterator[Advance | None]:
 
 
 def print_partners(rows: list[list[str]]) -> None:
-    table = Table("partner", "region", "files", "committed", "quarantined", "inbox")
-    for row in rows:
-        table.add_row(*row)
-    Console().print(table)
+    headers = ("partner", "region", "files", "committed", "quarantined", "inbox")
+    print_table("Partners", headers, rows, right=("files", "committed", "quarantined"))
 
 
 def print_status(data: dict[str, Any]) -> None:
-    console = Console()
-    states = Table("state", "files", title="Files")
-    for name in STATES:
-        states.add_row(name, f"{data['files'].get(name, 0):,}")
-    console.print(states)
+    out = console()
+    files = [[name, f"{data['files'].get(name, 0):,}"] for name in STATES]
+    print_table("Files", ("state", "files"), files, right=("files",), out=out)
     recent = data["recent"]
-    console.print(
+    out.print(
         f"Recent throughput: {recent['rows']:,} rows in {recent['files']} files,"
         f" {recent['rows_per_second']:,.0f} rows/s"
     )
     if data["quarantined"]:
-        table = Table("id", "partner", "file", "code", "line", "column", "when", title="Quarantine")
-        for q in data["quarantined"]:
-            table.add_row(
-                str(q["file_id"]),
+        headers = ("id", "partner", "file", "code", "line", "column", "when", "message")
+        rows = [
+            [
+                q["file_id"],
                 q["partner"],
                 q["file"],
-                str(q.get("code")),
-                str(q.get("line") or ""),
-                str(q.get("column") or ""),
+                q.get("code"),
+                q.get("line") or "",
+                q.get("column") or "",
                 q["when"],
-            )
-        console.print(table)
-    table = Table("segment", "partner", "version", "members", "copy of", title="Segments")
-    for s in data["segments"]:
-        members = f"{s['members']:,}"
-        table.add_row(s["name"], s["partner"], str(s["version"]), members, s["copy_of"] or "")
-    console.print(table)
+                q.get("message") or "",
+            ]
+            for q in data["quarantined"]
+        ]
+        print_table("Quarantine", headers, rows, out=out)
+    segments = [
+        [s["name"], s["partner"], s["version"], f"{s['members']:,}", s["copy_of"] or ""]
+        for s in data["segments"]
+    ]
+    columns = ("segment", "partner", "version", "members", "copy of")
+    print_table("Segments", columns, segments, right=("version", "members"), out=out)
 
 
 def print_graph_stats(data: dict[str, Any]) -> None:

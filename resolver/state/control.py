@@ -1,13 +1,11 @@
 """The resolver's control plane: one SQLite database (state/resolver.db) holding partners,
-the state of every inbox file, and segments with their versions. Every SQL statement of
-the resolver is in this module, but the graph's (graphdb.py).
-
-A file moves through   claimed → processed → committed → purged
-                  or   claimed → quarantined | duplicate
-and every move is one transaction, so a crash leaves each file in exactly one state that
-the next start resumes from. Segment versions point at immutable Parquet snapshots in the
-store; the `segment_versions` table is the store's manifest (a version exists only once its
-row is committed, after its snapshot was written and fsynced).
+the state of every inbox file, and segments with their versions; every SQL statement of
+the resolver but the graph's (graphdb.py). A file moves through claimed → processed →
+committed → purged, or claimed → quarantined | duplicate, and every move is one
+transaction, so a crash leaves each file in exactly one state that the next start resumes
+from. Segment versions point at immutable Parquet snapshots in the store; the
+`segment_versions` table is the store's manifest (a version exists only once its row is
+committed, after its snapshot was written and fsynced).
 """
 
 from __future__ import annotations

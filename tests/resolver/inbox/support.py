@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from resolver.home import Home
+from resolver.inbox.service import Service
 from resolver.partners import add_partner
 from resolver.segments.catalog import Segments
 from resolver.state.control import Control
@@ -32,6 +33,11 @@ def make_home(root: Path, *partners: str) -> Home:
     for partner in partners:
         add_partner(home, partner, "US")
     return home
+
+
+def run_once(home: Home) -> dict[str, int]:
+    """One `serve --once` in process: its file counts by outcome."""
+    return Service(home).run(once=True).counts()
 
 
 def csv_text(rows: list[dict[str, str]]) -> str:

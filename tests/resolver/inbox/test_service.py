@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import polars as pl
 import pytest
@@ -18,7 +17,6 @@ from click.testing import CliRunner
 from resolver.cli import main
 from resolver.errors import SegmentError
 from resolver.home import Home
-from resolver.inbox.service import Service
 from resolver.inbox.status import status_data
 from resolver.segments.catalog import Segments
 from resolver.state.control import Control
@@ -28,22 +26,10 @@ from tests.resolver.inbox.support import (
     drop,
     gz,
     leftovers,
-    make_home,
     people,
+    run_once,
     serve_env,
 )
-
-
-@pytest.fixture
-def acme(tmp_path: Path, clean_env: None, monkeypatch: pytest.MonkeyPatch) -> Home:
-    monkeypatch.setenv("TESSERA_INBOX__STABLE_SECONDS", "0")
-    make_home(tmp_path / "home", "acme", "zenith")
-    return Home.open(tmp_path / "home")
-
-
-def run_once(home: Home) -> dict[str, int]:
-    summary = Service(home).run(once=True)
-    return summary.counts()
 
 
 def test_file_is_resolved_published_and_purged(acme: Home) -> None:
@@ -84,51 +70,6 @@ def test_part_files_wait_and_unmarked_files_wait_until_stable(
     assert run_once(home) == {"purged": 1}
     assert time.monotonic() - started >= 0.9  # waited for the file to settle
     assert (acme.inbox / "acme" / "upload.csv.part").exists()
-
-
-def test_a_part_file_renamed_into_place_is_taken_at_once(
-    acme: Home, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("TESSERA_INBOX__STABLE_SECONDS", "3600")  # never stable in a test
-    home = Home.open(acme.root)
-    part = home.inbox / "acme" / "upload.csv.part"
-    part.write_text(csv_text(people(0, 5)))
-    time.sleep(0.05)  # the rename's status change comes after the last write
-    part.rename(home.inbox / "acme" / "upload.csv")
-    assert run_once(home) == {"purged": 1}
-
-
-def test_an_inode_seen_as_a_part_file_is_complete_under_its_new_name(
-    acme: Home, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("TESSERA_INBOX__STABLE_SECONDS", "3600")
-    home = Home.open(acme.root)
-    service = Service(home)
-    try:
-        part = home.inbox / "acme" / "upload.csv.part"
-        part.write_text(csv_text(people(0, 5)))
-        assert service.run(once=True).counts() == {}  # seen as a .part: left alone
-        final = home.inbox / "acme" / "upload.csv"
-        part.rename(final)
-        later = time.time_ns() + 10**12  # an mtime after the rename: only the inode tells
-        os.utime(final, ns=(later, later))
-        assert service.run(once=True).counts() == {"purged": 1}
-    finally:
-        service.close()
-
-
-def test_a_file_written_in_place_waits_until_stable(
-    acme: Home, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("TESSERA_INBOX__STABLE_SECONDS", "3600")
-    home = Home.open(acme.root)
-    (home.inbox / "acme" / "growing.csv").write_text(csv_text(people(0, 5)))
-    service = Service(home)
-    try:
-        assert not service.inbox.ready()  # not renamed, not marked, not yet stable
-        assert service.inbox.waiting == 1
-    finally:
-        service.close()
 
 
 def test_same_content_under_other_names_and_gzipped_is_a_duplicate(acme: Home) -> None:
