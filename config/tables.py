@@ -10,8 +10,9 @@ without COLUMNS is as wide as it needs to be, for tools that read it line by lin
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rich.console import Console
@@ -50,6 +51,23 @@ def print_table(
         out.print(table)
         return
     _print_records(title, headers, cells, out)
+
+
+def print_records(
+    title: str, key: str, records: Sequence[Mapping[str, Any]], *, as_json: bool, **how: Any
+) -> None:
+    """Records (dicts with the same keys) as a table with those keys for headers, or, with
+    `as_json`, as one JSON object `{key: [records]}` (the documented, stable form:
+    README's "JSON output")."""
+    if as_json:
+        print(json.dumps({key: list(records)}, indent=2, default=str))
+        return
+    headers = list(records[0]) if records else []
+    if not headers:
+        console().print(f"{title}: none")
+        return
+    rows = [[record[h] for h in headers] for record in records]
+    print_table(title, [h.replace("_", " ") for h in headers], rows, **how)
 
 
 def _natural_width(headers: Sequence[str], cells: Sequence[Sequence[str]]) -> int:

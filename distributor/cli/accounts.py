@@ -7,8 +7,8 @@ import time
 
 import click
 
+from config.tables import print_records
 from distributor.authorize import Credentials, add_account, check_accounts, remove_account
-from distributor.cli.render import print_table
 from distributor.cli.state import CliState, pass_state
 from distributor.destinations import REGISTRY
 from distributor.rules import mask_token
@@ -50,24 +50,27 @@ def accounts_add(
 
 
 @accounts.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @pass_state
-def accounts_list(state: CliState) -> None:
-    """List ad accounts (tokens masked)."""
+def accounts_list(state: CliState, as_json: bool) -> None:
+    """List ad accounts (tokens masked).
+
+    Example: distributor accounts list --json"""
     with state.workspace() as ws:
-        rows = [
-            [
-                a.name,
-                a.platform,
-                a.advertiser_id,
-                a.role,
-                mask_token(ws.ledger.accounts.token(a.name)),
-                time.strftime("%Y-%m-%d %H:%M", time.gmtime(a.checked_at or a.created_at)),
-            ]
+        records = [
+            {
+                "name": a.name,
+                "platform": a.platform,
+                "advertiser_id": a.advertiser_id,
+                "role": a.role,
+                "token": mask_token(ws.ledger.accounts.token(a.name)),
+                "checked": time.strftime(
+                    "%Y-%m-%d %H:%M", time.gmtime(a.checked_at or a.created_at)
+                ),
+            }
             for a in ws.ledger.accounts.all()
         ]
-    print_table(
-        "Ad accounts", ["name", "platform", "advertiser id", "role", "token", "checked"], rows
-    )
+    print_records("Ad accounts", "accounts", records, as_json=as_json)
 
 
 @accounts.command("remove")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import click
 
+from config.tables import print_records
 from distributor.cli.render import print_reports, print_table, run_metrics
 from distributor.cli.state import CliState, pass_state
 from distributor.workspace import Workspace
@@ -40,24 +42,29 @@ def segments() -> None:
 
 
 @segments.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @pass_state
-def segments_list(state: CliState) -> None:
-    """Segments with their versions, members and where they are distributed."""
+def segments_list(state: CliState, as_json: bool) -> None:
+    """Segments with their versions, members and where they are distributed.
+
+    Example: distributor segments list --json"""
     with segment_workspace(state) as ws, Segments(ws.home) as api:
         where = distributed_to(ws)
-        rows = [
-            [
-                s.name,
-                s.partner,
-                s.version,
-                f"{s.members:,}",
-                s.copy_of or "",
-                ", ".join(where.get(s.name, [])),
-            ]
+        records: list[dict[str, Any]] = [
+            {
+                "segment": s.name,
+                "partner": s.partner,
+                "version": s.version,
+                "members": s.members,
+                "copy_of": s.copy_of,
+                "distributed_to": where.get(s.name, []),
+            }
             for s in api.all()
         ]
-    headers = ["segment", "partner", "version", "members", "copy of", "distributed to"]
-    print_table("Segments", headers, rows)
+    if not as_json:  # a table shows the accounts as one cell
+        for record in records:
+            record["distributed_to"] = ", ".join(record["distributed_to"])
+    print_records("Segments", "segments", records, as_json=as_json, right=("members",))
 
 
 @segments.command("show")

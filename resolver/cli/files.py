@@ -58,6 +58,12 @@ def _file_options(func: F) -> F:
             help="Also write the report as JSON.",
         ),
         click.option("--region", default=None, help="Default phone region [default: US]."),
+        click.option(
+            "--json",
+            "as_json",
+            is_flag=True,
+            help="Print the report as JSON (the --report file's form) instead of a table.",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -82,7 +88,14 @@ class Files:
 STDIO = Path("-")
 
 
-def _run(state: CliState, files: Files, report_file: Path | None, title: str, job: Job) -> None:
+def _run(
+    state: CliState,
+    files: Files,
+    report_file: Path | None,
+    title: str,
+    job: Job,
+    as_json: bool = False,
+) -> None:
     _check_paths(files, report_file)
     home = state.home(made=False)  # settings and keys (TESSERA_MASTER_KEY needs no home)
     console = Console(stderr=True)
@@ -99,7 +112,11 @@ def _run(state: CliState, files: Files, report_file: Path | None, title: str, jo
             with here.output.open("rb") as out:
                 shutil.copyfileobj(out, sys.stdout.buffer)
             sys.stdout.flush()
-    Console(stderr=files.output == STDIO).print(report_table(resolution.report, title))
+    if as_json:
+        shown = resolution.report.to_json()
+        (sys.stderr.buffer if files.output == STDIO else sys.stdout.buffer).write(shown)
+    else:
+        Console(stderr=files.output == STDIO).print(report_table(resolution.report, title))
     if report_file is not None:
         resolution.report.write(report_file)
 
@@ -146,6 +163,7 @@ def hash_command(
     output: Path,
     report_file: Path | None,
     region: str | None,
+    as_json: bool,
     profile: str | None,
 ) -> None:
     """Normalize and SHA-256 every identifier for a destination (no key needed).
@@ -162,7 +180,7 @@ def hash_command(
         _drain(resolution.hashed(progress), files.output, empty)
         return resolution
 
-    _run(state, Files(input_path, output), report_file, "hash", job)
+    _run(state, Files(input_path, output), report_file, "hash", job, as_json)
 
 
 @click.command("resolve")
@@ -175,6 +193,7 @@ def resolve_command(
     output: Path,
     report_file: Path | None,
     region: str | None,
+    as_json: bool,
     partner: str,
 ) -> None:
     """Give every row a keyed pseudonymous person_id for PARTNER.
@@ -204,7 +223,7 @@ def resolve_command(
             " alone (`resolver partners add` registers it)",
             err=True,
         )
-    _run(state, Files(input_path, output), report_file, f"resolve ({partner})", job)
+    _run(state, Files(input_path, output), report_file, f"resolve ({partner})", job, as_json)
 
 
 @click.command("demo")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 
 from resolver.cli.state import CliState, pass_state
@@ -30,8 +32,15 @@ def keys() -> None:
 
 
 @keys.command("show")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of lines.")
 @pass_state
-def keys_show(state: CliState) -> None:
-    """Print the fingerprints of the master key and its derived keys."""
-    for name, value in state.home().keyring().fingerprints().items():
+def keys_show(state: CliState, as_json: bool) -> None:
+    """Print the fingerprints of the master key and its derived keys.
+
+    Example: resolver keys show --json"""
+    found = state.home().keyring().fingerprints()
+    if as_json:
+        click.echo(json.dumps({"fingerprints": found}, indent=2))
+        return
+    for name, value in found.items():
         click.echo(f"{name:<8} {value}")

@@ -9,7 +9,8 @@ from contextlib import AbstractContextManager
 import click
 from rich.console import Console
 
-from resolver.cli.render import print_partners, print_status, row_progress
+from config.tables import print_records
+from resolver.cli.render import print_status, row_progress
 from resolver.cli.state import CliState, pass_state
 from resolver.inbox.service import Service
 from resolver.inbox.status import status_data
@@ -54,25 +55,29 @@ def partners_update(state: CliState, name: str, region: str) -> None:
 
 
 @partners.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @pass_state
-def partners_list(state: CliState) -> None:
-    """List the partners with their file counts."""
+def partners_list(state: CliState, as_json: bool) -> None:
+    """List the partners with their file counts.
+
+    Example: resolver partners list --json"""
     home = state.home()
-    rows = []
+    records = []
     with Control(home.control_db) as control:
         for partner in control.partners():
             counts = control.counts_by_state(partner.name)
-            rows.append(
-                [
-                    partner.name,
-                    partner.region,
-                    str(sum(counts.values())),
-                    str(counts.get(PURGED, 0) + counts.get(COMMITTED, 0)),
-                    str(counts.get(QUARANTINED, 0)),
-                    str(home.inbox / partner.name),
-                ]
+            records.append(
+                {
+                    "partner": partner.name,
+                    "region": partner.region,
+                    "files": sum(counts.values()),
+                    "committed": counts.get(PURGED, 0) + counts.get(COMMITTED, 0),
+                    "quarantined": counts.get(QUARANTINED, 0),
+                    "inbox": str(home.inbox / partner.name),
+                }
             )
-    print_partners(rows)
+    numbers = ("files", "committed", "quarantined")
+    print_records("Partners", "partners", records, as_json=as_json, right=numbers)
 
 
 @click.command()

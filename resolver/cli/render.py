@@ -66,11 +66,6 @@ def row_progress(console: Console, label: str) -> Iterator[Advance | None]:
         yield lambda rows: progress.advance(task, rows)
 
 
-def print_partners(rows: list[list[str]]) -> None:
-    headers = ("partner", "region", "files", "committed", "quarantined", "inbox")
-    print_table("Partners", headers, rows, right=("files", "committed", "quarantined"))
-
-
 def print_status(data: dict[str, Any]) -> None:
     out = console()
     files = [[name, f"{data['files'].get(name, 0):,}"] for name in STATES]
