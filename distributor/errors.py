@@ -29,10 +29,17 @@ re-authorize); 5 audience gone (AudienceGone: distribute again with --recreate);
 
 from __future__ import annotations
 
+import shlex
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from distributor.metrics import RunReport
+
+
+def command(*words: str) -> str:
+    """A command for a message, quoted so that it works when pasted into a shell (a
+    segment named sports fans is 'sports fans')."""
+    return "`" + shlex.join(words) + "`"
 
 
 class DistributorError(Exception):

@@ -6,7 +6,7 @@ import hashlib
 import re
 from collections.abc import Iterable
 
-from distributor.errors import RuleError
+from distributor.errors import RuleError, command
 
 ADVERTISER_ID = re.compile(r"[0-9]{19}")
 MAX_ACCOUNT_NAME = 149
@@ -29,7 +29,7 @@ def check_account_name(name: str, existing: Iterable[str]) -> str:
     if name in set(existing):
         raise RuleError(
             f"an account named {name!r} exists: choose another --name, or remove it with"
-            f" `distributor accounts remove {name}`"
+            f" {command('distributor', 'accounts', 'remove', name)}"
         )
     return name
 
@@ -49,7 +49,8 @@ def check_one_account(segment: str, account: str, distributed_to: Iterable[str])
         raise RuleError(
             f"segment {segment!r} is already distributed to ad account {others[0]!r}; TikTok"
             " refuses deliveries of one segment to two ad accounts. Make a copy for this"
-            f" account: `distributor segments copy {segment} --name NEW`, then distribute NEW"
+            f" account: {command('distributor', 'segments', 'copy', segment, '--name', 'NEW')},"
+            " then distribute NEW"
         )
 
 

@@ -35,6 +35,7 @@ from distributor.errors import (
     RuleError,
     RunStopped,
     TransientError,
+    command,
 )
 from distributor.executor import ExecResult, Executor, Progress
 from distributor.ledger import Account, Distribution
@@ -52,11 +53,18 @@ from distributor.rules import (
 if TYPE_CHECKING:
     from distributor.workspace import Workspace
 
-REAUTHORIZE = (
-    "re-authorize the account: `distributor accounts add tiktok --advertiser-id ID --name NAME"
-    " --auth-code CODE` (or --token-env VAR) for the same name, or see `distributor accounts"
-    " check`; then run `distributor sync`."
-)
+
+def reauthorize(account: Account, segment: str) -> str:
+    """How to give a refused account a new token, with its own name and advertiser."""
+    add = command(
+        "distributor", "accounts", "add", account.platform,
+        "--advertiser-id", account.advertiser_id, "--name", account.name, "--auth-code", "CODE",
+    )  # fmt: skip
+    check = command("distributor", "accounts", "check", account.name)
+    sync = command("distributor", "sync", segment)
+    return f"re-authorize the account: {add} (or --token-env VAR), or see {check}; then {sync}"
+
+
 COVER_ATTEMPTS = 5  # the matched size is a nicety: a few tries, then 0
 
 
@@ -176,7 +184,8 @@ class DistributionRun:
             if existed:
                 await self._check_exists(destination, dist)
         except AuthError as exc:
-            raise AuthError(f"{self.account.name}: {exc}; {REAUTHORIZE}", exc.code) from None
+            again = reauthorize(self.account, self.segment)
+            raise AuthError(f"{self.account.name}: {exc}; {again}", exc.code) from None
         return dist
 
     async def _ensure_audience(self, destination: Destination) -> Distribution:
@@ -211,11 +220,13 @@ class DistributionRun:
             return
 
     def _gone_message(self) -> str:
+        again = command(
+            "distributor", "distribute", self.segment, "--account", self.account.name, "--recreate"
+        )
         return (
             f"the audience {self.name!r} of segment {self.segment!r} no longer exists in ad"
-            f" account {self.account.name!r} (deleted in TikTok Ads Manager?): run `distributor"
-            f" distribute {self.segment!r} --account {self.account.name!r} --recreate` to create"
-            " it again and send every member"
+            f" account {self.account.name!r} (deleted in TikTok Ads Manager?): run {again}"
+            " to create it again and send every member"
         )
 
     def _role_confirmed(self) -> None:
@@ -257,7 +268,8 @@ class DistributionRun:
 
     def _message(self, outcome: ExecResult) -> str | None:
         if outcome.stopped is not None:
-            return f"{self.account.name}: {outcome.stopped}; {REAUTHORIZE}"
+            again = reauthorize(self.account, self.segment)
+            return f"{self.account.name}: {outcome.stopped}; {again}"
         return self._gone_message() if outcome.gone else None
 
     def _report(

@@ -19,7 +19,7 @@ from config import Settings
 from distributor.destinations import platform
 from distributor.destinations.base import Capabilities, Destination
 from distributor.destinations.tiktok import TikTokApi, api
-from distributor.errors import RuleError
+from distributor.errors import RuleError, command
 from distributor.executor import Progress
 from distributor.ledger import DATA_PURPOSE, TOKEN_PURPOSE, Account, Ledger
 from distributor.metrics import RunReport
@@ -121,6 +121,6 @@ class Workspace:
         if account is None:
             raise RuleError(
                 f"segment {segment!r} is not distributed yet:"
-                f" `distributor distribute {segment} --account NAME`"
+                f" {command('distributor', 'distribute', segment, '--account', 'NAME')}"
             )
         return self.distribute(segment, members, account, dry_run=dry_run, progress=progress)
