@@ -91,6 +91,10 @@ def print_status(data: dict[str, Any]) -> None:
             for q in data["quarantined"]
         ]
         print_table("Quarantine", headers, rows, out=out)
+    if data["unregistered"]:
+        strays = [[u["folder"], u["files"]] for u in data["unregistered"]]
+        out.print("Inbox folders of no registered partner, not read (`resolver partners add`):")
+        print_table(None, ("folder", "files"), strays, right=("files",), out=out)
     segments = [
         [s["name"], s["partner"], s["version"], f"{s['members']:,}", s["copy_of"] or ""]
         for s in data["segments"]

@@ -125,6 +125,13 @@ class Service:
         for partner in sorted(set(self.inbox.unsafe) - self._warned):
             self.log(f"inbox/{partner} is not a real folder owned by the service: not read")
             self._warned.add(partner)
+        for folder, count in self.inbox.unregistered().items():
+            if count and f"stray:{folder}" not in self._warned:
+                self.log(
+                    f"inbox/{folder}/ is no registered partner's: its {count} file(s) are not"
+                    f" read (`resolver partners add {folder}` registers it)"
+                )
+                self._warned.add(f"stray:{folder}")
         firsts: dict[str, tuple[Entry, str | None]] = {}
         for entry, refused in ready:
             firsts.setdefault(entry.partner, (entry, refused))

@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from resolver.home import Home
+from resolver.inbox.watch import unregistered_folders
 from resolver.segments.catalog import Segments
 from resolver.state.control import QUARANTINED, Control, FileRecord
 
@@ -19,6 +20,7 @@ def status_data(home: Home) -> dict[str, Any]:
         files, rows, seconds = control.recent_throughput()
         quarantined = [_quarantined(rec) for rec in control.files(QUARANTINED, limit=50)]
         states = control.counts_by_state()
+        partners = {p.name for p in control.partners()}
     with Segments(home) as segments:
         listed = [
             {
@@ -31,11 +33,13 @@ def status_data(home: Home) -> dict[str, Any]:
             for s in segments.all()
         ]
     rate = round(rows / seconds, 1) if seconds else 0.0
+    stray = unregistered_folders(home, partners)
     return {
         "files": states,
         "recent": {"files": files, "rows": rows, "rows_per_second": rate},
         "quarantined": quarantined,
         "segments": listed,
+        "unregistered": [{"folder": f, "files": n} for f, n in stray.items()],
     }
 
 

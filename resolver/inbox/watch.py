@@ -106,6 +106,25 @@ def inode_refusal(info: os.stat_result) -> tuple[str, str] | None:
     return None
 
 
+def unregistered_folders(home: Home, partners: set[str]) -> dict[str, int]:
+    """Per folder of inbox/ that is not a partner's (display names; hidden ones left
+    out), how many entries it holds."""
+    found: dict[str, int] = {}
+    try:
+        names = os.listdir(home.inbox)
+    except FileNotFoundError:
+        return found
+    for name in sorted(names):
+        folder = home.inbox / name
+        if name in partners or name.startswith(".") or not _own_folder(folder):
+            continue
+        try:
+            found[display_name(name)] = sum(1 for e in os.listdir(folder) if not e.startswith("."))
+        except OSError:
+            found[display_name(name)] = 0
+    return found
+
+
 def _own_folder(path: Path) -> bool:
     """A real folder (not a link) owned by the service's user."""
     try:
@@ -190,6 +209,11 @@ class Inbox:
             except FileNotFoundError:
                 continue
             yield Entry(partner, where / name, kind), info
+
+    def unregistered(self) -> dict[str, int]:
+        """Folders in the inbox that are no registered partner's, with how many entries
+        each holds (never read: `resolver partners add NAME` makes one a partner's)."""
+        return unregistered_folders(self.home, set(self.partners()))
 
     def ready(self) -> list[tuple[Entry, str | None]]:
         """Complete entries in (partner, kind, name) order, with a refusal code or None."""
