@@ -127,6 +127,17 @@ def explicit_home(ctx: click.Context) -> str | None:
     return None
 
 
+def rows_option(what: str) -> Callable[[F], F]:
+    """`--rows N` (at least 1, default 100,000) for the demos' sample files."""
+    return click.option(
+        "--rows",
+        type=click.IntRange(min=1),
+        default=100_000,
+        show_default=True,
+        help=f"Rows in {what}.",
+    )
+
+
 def home_option(func: F) -> F:
     """`--home DIR` (env TESSERA_HOME), passed to the command as `home_arg`."""
     option = click.option(

@@ -19,7 +19,7 @@ from pathlib import Path
 import click
 import polars as pl
 
-from config.cli import explicit_home
+from config.cli import explicit_home, rows_option
 from distributor.authorize import Credentials, add_account
 from distributor.cli.distribute import members
 from distributor.cli.render import print_reports
@@ -42,13 +42,7 @@ def register(main: click.Group) -> None:
 
 
 @click.command("demo")
-@click.option(
-    "--rows",
-    type=click.IntRange(min=1),
-    default=100_000,
-    show_default=True,
-    help="Rows in each sample file.",
-)
+@rows_option("each sample file")
 @click.pass_context
 def demo(ctx: click.Context, rows: int) -> None:
     """The whole path on embedded defaults: emulator, inbox, serve, account, distribute,

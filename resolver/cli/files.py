@@ -15,6 +15,7 @@ import click
 import polars as pl
 from rich.console import Console
 
+from config.cli import rows_option
 from resolver.cli.render import report_table, row_progress
 from resolver.cli.state import CliState, pass_state
 from resolver.graph.partner import partner_graph
@@ -227,13 +228,7 @@ def resolve_command(
 
 
 @click.command("demo")
-@click.option(
-    "--rows",
-    type=click.IntRange(min=1),
-    default=100_000,
-    show_default=True,
-    help="Rows in the sample file.",
-)
+@rows_option("the sample file")
 @pass_state
 def demo(state: CliState, rows: int) -> None:
     """Generate a realistic sample partner file and resolve it (embedded defaults)."""

@@ -12,13 +12,6 @@ from tests.cli.support import script
 USAGE, INPUT = 2, 1
 
 
-@pytest.fixture
-def home(tmp_path: Path) -> Path:
-    made = tmp_path / "h"
-    assert script("resolver", "init", "--home", str(made), cwd=tmp_path).code == 0
-    return made
-
-
 @pytest.mark.parametrize(
     ("argv", "says"),
     [

@@ -9,13 +9,6 @@ import pytest
 from tests.cli.support import script
 
 
-@pytest.fixture
-def home(tmp_path: Path) -> Path:
-    made = tmp_path / "h"
-    assert script("resolver", "init", "--home", str(made), cwd=tmp_path).code == 0
-    return made
-
-
 @pytest.mark.parametrize(
     "argv",
     [

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.support import script
+from tests.cli.support import Run, script
 
 
 @pytest.fixture
@@ -16,6 +16,12 @@ def home(tmp_path: Path) -> str:
     assert script("resolver", "init", "--home", made, cwd=tmp_path).code == 0
     assert script("resolver", "partners", "add", "acme", "--home", made, cwd=tmp_path).code == 0
     return made
+
+
+def _resolve(tmp_path: Path, home: str, partner: str) -> Run:
+    (tmp_path / "in.csv").write_text("email\na@b.com\n")
+    argv = ["resolve", "in.csv", "--partner", partner, "-o", "out.csv", "--home", home]
+    return script("resolver", *argv, cwd=tmp_path)
 
 
 def _region(tmp_path: Path, home: str) -> str:
@@ -54,50 +60,15 @@ def test_updating_an_unknown_partner_says_how_to_add_it(tmp_path: Path, home: st
 
 @pytest.mark.parametrize("name", ["Bad Name", "../up", "_x", "a" * 64, "ACME"])
 def test_resolve_refuses_a_malformed_partner_name(tmp_path: Path, home: str, name: str) -> None:
-    (tmp_path / "in.csv").write_text("email\na@b.com\n")
-    run = script(
-        "resolver",
-        "resolve",
-        "in.csv",
-        "--partner",
-        name,
-        "-o",
-        "out.csv",
-        "--home",
-        home,
-        cwd=tmp_path,
-    )
+    run = _resolve(tmp_path, home, name)
     assert run.code == 1, run
     assert "a partner name has 1-63 lowercase letters" in run.one_line_error
     assert not (tmp_path / "out.csv").exists()
 
 
 def test_resolve_for_an_unregistered_partner_says_so(tmp_path: Path, home: str) -> None:
-    (tmp_path / "in.csv").write_text("email\na@b.com\n")
-    run = script(
-        "resolver",
-        "resolve",
-        "in.csv",
-        "--partner",
-        "ghost",
-        "-o",
-        "out.csv",
-        "--home",
-        home,
-        cwd=tmp_path,
-    )
+    run = _resolve(tmp_path, home, "ghost")
     assert run.code == 0, run
     assert "note: ghost is not a partner of this home" in run.err
-    registered = script(
-        "resolver",
-        "resolve",
-        "in.csv",
-        "--partner",
-        "acme",
-        "-o",
-        "out.csv",
-        "--home",
-        home,
-        cwd=tmp_path,
-    )
+    registered = _resolve(tmp_path, home, "acme")
     assert "not a partner" not in registered.err
