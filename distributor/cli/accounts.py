@@ -42,7 +42,10 @@ def accounts_add(
 
     The token comes from --token-env VAR (never from the command line) or from an OAuth
     --auth-code exchanged with the app id ([tiktok] app_id) and TESSERA_TIKTOK__APP_SECRET.
-    The token must have the Admin or Operator role on the advertiser."""
+    The token must have the Admin or Operator role on the advertiser.
+
+    Example: distributor accounts add tiktok --advertiser-id 7362187027677476632
+    --name 'Brand US' --token-env TIKTOK_TOKEN"""
     credentials = Credentials(token_env=token_env, auth_code=auth_code)
     with state.workspace() as ws:
         line = asyncio.run(add_account(ws, platform, advertiser_id, name, credentials))
@@ -77,7 +80,9 @@ def accounts_list(state: CliState, as_json: bool) -> None:
 @click.argument("name")
 @pass_state
 def accounts_remove(state: CliState, name: str) -> None:
-    """Remove an ad account and its stored token."""
+    """Remove an ad account and its stored token.
+
+    Example: distributor accounts remove 'Brand US'"""
     with state.workspace() as ws:
         remove_account(ws, name)
     click.echo(f"removed account {name}")
@@ -87,7 +92,9 @@ def accounts_remove(state: CliState, name: str) -> None:
 @click.argument("name", required=False)
 @pass_state
 def accounts_check(state: CliState, name: str | None) -> None:
-    """Check that stored tokens still work and may manage audiences."""
+    """Check that stored tokens still work and may manage audiences.
+
+    Example: distributor accounts check 'Brand US'"""
     with state.workspace() as ws:
         results = asyncio.run(check_accounts(ws, name))
     for line, ok in results:

@@ -59,7 +59,9 @@ def distribute_command(
 
     Exit status: 0 done, 3 partial (some members errored or pending: sync again), 4 the
     token was refused (re-authorize), 5 the audience is gone (use --recreate), 6 another
-    run holds the segment, 1 any other error, 130 interrupted."""
+    run holds the segment, 1 any other error, 130 interrupted.
+
+    Example: distributor distribute 'sports fans' --account 'Brand US' --dry-run"""
     bar = None if as_json else row_bar
     with segment_workspace(state) as ws:
         name, people = members(ws, segment)
@@ -91,7 +93,9 @@ def sync_command(
 ) -> None:
     """Record sync: delete who left, then add who joined, for each distribution.
 
-    Exit status as for `distribute`; with --all, the gravest among the distributions'."""
+    Exit status as for `distribute`; with --all, the gravest among the distributions'.
+
+    Example: distributor sync --all"""
     if (segment is None) == (not every):
         raise click.UsageError("name a SEGMENT or pass --all")
     reports: list[RunReport] = []
@@ -128,7 +132,9 @@ def exit_code(exc: Exception) -> int:
 @pass_state
 def status_command(state: CliState, as_json: bool) -> None:
     """Per distribution: entered, synced, not synced, pending, errored, matched size, and
-    how its last run ended (done, partial, stopped, audience gone, interrupted)."""
+    how its last run ended (done, partial, stopped, audience gone, interrupted).
+
+    Example: distributor status --json"""
     with state.workspace() as ws:
         locks = ws.ledger.locks
         runs = [

@@ -67,7 +67,9 @@ def sandbox(
     """Run a local TikTok Business API v1.3 emulator (a real HTTP server).
 
     Prints one JSON line (base URL, app id and secret, seeded advertisers with Admin,
-    Operator and Analyst tokens) once it listens; stops cleanly on SIGINT or SIGTERM."""
+    Operator and Analyst tokens) once it listens; stops cleanly on SIGINT or SIGTERM.
+
+    Example: distributor sandbox --port 0 --seed 7"""
     overrides = {
         "sandbox.host": host,
         "sandbox.port": port,

@@ -71,7 +71,9 @@ def segments_list(state: CliState, as_json: bool) -> None:
 @click.argument("name")
 @pass_state
 def segments_show(state: CliState, name: str) -> None:
-    """A segment's versions (joins and leaves) and distributions."""
+    """A segment's versions (joins and leaves) and distributions.
+
+    Example: distributor segments show 'sports fans'"""
     with segment_workspace(state) as ws:
         with Segments(ws.home) as api:
             info, versions = api.get(name), api.versions(name)
@@ -105,7 +107,9 @@ def segments_show(state: CliState, name: str) -> None:
 @pass_state
 def segments_copy(state: CliState, name: str, new_name: str) -> None:
     """A copy with its own name and history that follows the source's members, so the
-    same people can go to a second ad account."""
+    same people can go to a second ad account.
+
+    Example: distributor segments copy 'sports fans' --name 'sports fans EU'"""
     with segment_workspace(state) as ws, Segments(ws.home) as api:
         info = api.copy(name, new_name)
     click.echo(f"created {info.name!r}, a copy of {info.copy_of!r} ({info.members:,} members)")
@@ -116,7 +120,9 @@ def segments_copy(state: CliState, name: str, new_name: str) -> None:
 @click.option("--name", "new_name", required=True, help="The new name.")
 @pass_state
 def segments_rename(state: CliState, name: str, new_name: str) -> None:
-    """Rename a segment (its distributions follow; audience names stay)."""
+    """Rename a segment (its distributions follow; audience names stay).
+
+    Example: distributor segments rename 'sports fans' --name 'sports lovers'"""
     with segment_workspace(state) as ws:
         with Segments(ws.home) as api:
             old = api.get(name).name

@@ -170,7 +170,9 @@ def hash_command(
     """Normalize and SHA-256 every identifier for a destination (no key needed).
 
     One output row per input row, in order: email_sha256, phone_sha256, maid_sha256 and
-    email_error, phone_error, maid_error, for the kinds the input has."""
+    email_error, phone_error, maid_error, for the kinds the input has.
+
+    Example: resolver hash people.csv -o hashed.csv --profile tiktok"""
 
     def job(home: Home, tmp: Path, progress: Progress | None, files: Files) -> Resolution:
         options = resolve_options(home, None, region=region, profile=profile, tmpdir=tmp)
@@ -203,7 +205,9 @@ def resolve_command(
     (nothing is added to it: only the inbox does that), else of a graph of this file
     alone. The partner's registered region (`partners add --region`) is the default phone
     region. One output row per input row, in order: row, person_id (empty when rejected)
-    and reject_reason (empty when resolved)."""
+    and reject_reason (empty when resolved).
+
+    Example: resolver resolve people.csv --partner acme -o people.ids.parquet"""
 
     def job(home: Home, tmp: Path, progress: Progress | None, files: Files) -> Resolution:
         keyring = home.keyring()
@@ -231,7 +235,9 @@ def resolve_command(
 @rows_option("the sample file")
 @pass_state
 def demo(state: CliState, rows: int) -> None:
-    """Generate a realistic sample partner file and resolve it (embedded defaults)."""
+    """Generate a realistic sample partner file and resolve it (embedded defaults).
+
+    Example: resolver demo --rows 20000"""
     home = state.home(made=False)
     home.initialize()
     sample = write_sample(home.root / "samples" / "sample.csv", rows)

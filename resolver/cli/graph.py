@@ -56,7 +56,9 @@ def graph() -> None:
 @pass_state
 def graph_stats(state: CliState, partner: str | None, as_json: bool) -> None:
     """Persons, identifiers per kind, person sizes, what each rule stopped, and the
-    merges and splits of every file (counts only)."""
+    merges and splits of every file (counts only).
+
+    Example: resolver graph stats --partner acme --json"""
     home = state.home()
     with Control(home.control_db) as control:
         graphs = _graphs(home, control)
@@ -78,7 +80,9 @@ def graph_stats(state: CliState, partner: str | None, as_json: bool) -> None:
 @pass_state
 def graph_rebuild(state: CliState, partner: str | None) -> None:
     """Link every partner's graph again from all its edges under today's rules (a
-    person keeps the ID of the old person it holds most of)."""
+    person keeps the ID of the old person it holds most of).
+
+    Example: resolver graph rebuild --partner acme"""
     home = state.home()
     with Control(home.control_db) as control:
         graphs = _graphs(home, control)
@@ -117,7 +121,9 @@ def _retired_report(graphs: Graphs, partner: str, stem: str, current: Any, chang
 @pass_state
 def graph_explain(state: CliState, partner: str, person_id: str, as_json: bool) -> None:
     """Which kinds of identifiers a person holds, how many, and which rule kept which
-    links out (no identifier values)."""
+    links out (no identifier values).
+
+    Example: resolver graph explain --partner acme --person PERSON_ID"""
     home = state.home()
     ring = home.keyring()
     try:
@@ -150,7 +156,9 @@ def forget_command(state: CliState, partner: str, request: Path) -> None:
     """Erase everyone REQUEST names (a file of emails, phones, MAIDs): from the graph, the
     store and every segment of PARTNER; the next sync deletes them at every destination.
     Their identifiers stay tombstoned: a re-sent old file will not bring them back,
-    unless its sidecar says `readmit_forgotten = true`."""
+    unless its sidecar says `readmit_forgotten = true`.
+
+    Example: resolver forget --partner acme erase-requests.csv"""
     home = state.home()
     with Control(home.control_db) as control, tempfile.TemporaryDirectory(prefix="tessera-") as tmp:
         graphs = _graphs(home, control)

@@ -17,7 +17,9 @@ def register(main: click.Group) -> None:
 @click.command()
 @pass_state
 def init(state: CliState) -> None:
-    """Create the home: config.toml, a 0600 master key (never overwritten), folders."""
+    """Create the home: config.toml, a 0600 master key (never overwritten), folders.
+
+    Example: resolver init --home /srv/tessera"""
     home = state.home(made=False)
     created = home.initialize()
     for item in created:

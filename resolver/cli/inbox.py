@@ -34,7 +34,9 @@ def partners() -> None:
 @click.option("--region", default=None, help="Default phone region [default: US].")
 @pass_state
 def partners_add(state: CliState, name: str, region: str | None) -> None:
-    """Register a partner and create its inbox, outbox and quarantine (0700)."""
+    """Register a partner and create its inbox, outbox and quarantine (0700).
+
+    Example: resolver partners add acme --region GB"""
     home = state.home()
     created = add_partner(home, name, region)
     verb = "added" if created else "already exists:"
@@ -86,7 +88,9 @@ def partners_list(state: CliState, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @pass_state
 def serve(state: CliState, once: bool, interval: float | None, as_json: bool) -> None:
-    """Take partners' files from the inbox exactly once, even across crashes."""
+    """Take partners' files from the inbox exactly once, even across crashes.
+
+    Example: resolver serve --interval 30"""
     home = state.home()
     console = Console(stderr=True)
     service = Service(home, log=lambda line: console.print(line, highlight=False))
@@ -113,7 +117,9 @@ def _progress(console: Console) -> Callable[[str, int], AbstractContextManager[P
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_state
 def status(state: CliState, as_json: bool) -> None:
-    """Files by state, recent throughput, quarantined files, segments."""
+    """Files by state, recent throughput, quarantined files, segments.
+
+    Example: resolver status --json"""
     data = status_data(state.home())
     if as_json:
         click.echo(json.dumps(data, indent=2, sort_keys=True))
