@@ -123,21 +123,38 @@ def remove_account(ws: Workspace, name: str) -> None:
     ws.ledger.accounts.remove(name)
 
 
-async def check_accounts(ws: Workspace, name: str | None) -> list[tuple[str, bool]]:
-    """Per account (or the one named): a line, and whether its token still works."""
+@dataclass(frozen=True)
+class Checked:
+    """An account's check: whether its token still works, with its role or why not."""
+
+    account: str
+    ok: bool
+    role: str | None = None
+    error: str | None = None
+
+    @property
+    def line(self) -> str:
+        if self.ok:
+            return f"{self.account}: ok ({self.role})"
+        return f"{self.account}: FAILED: {self.error}"
+
+
+async def check_accounts(ws: Workspace, name: str | None) -> list[Checked]:
+    """Per account (or the one named), whether its token still works. RuleError when
+    there is no such account (or none at all)."""
     chosen = [a for a in ws.ledger.accounts.all() if name is None or a.name == name]
     if not chosen:
-        return [(f"no account named {name!r}" if name else "no accounts", False)]
+        raise RuleError(f"no account named {name!r}" if name else "no accounts")
     results = []
     for account in chosen:
         token = ws.ledger.accounts.token(account.name)
         try:
             role = await verify(ws, account.platform, account.advertiser_id, token)
         except RuleError as exc:
-            results.append((f"{account.name}: FAILED: {exc}", False))
+            results.append(Checked(account.name, False, error=str(exc)))
             continue
         if account.role == ROLE_MANAGER:
             role = ROLE_MANAGER  # a probe cannot confirm what use already has
         ws.ledger.accounts.touch(account.name, role)
-        results.append((f"{account.name}: ok ({role})", True))
+        results.append(Checked(account.name, True, role=role))
     return results

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
+from dataclasses import asdict
 
 import click
 
@@ -90,14 +92,18 @@ def accounts_remove(state: CliState, name: str) -> None:
 
 @accounts.command("check")
 @click.argument("name", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of lines.")
 @pass_state
-def accounts_check(state: CliState, name: str | None) -> None:
+def accounts_check(state: CliState, name: str | None, as_json: bool) -> None:
     """Check that stored tokens still work and may manage audiences.
 
     Example: distributor accounts check 'Brand US'"""
     with state.workspace() as ws:
         results = asyncio.run(check_accounts(ws, name))
-    for line, ok in results:
-        click.echo(line, err=not ok)
-    if not all(ok for _, ok in results):
+    if as_json:
+        click.echo(json.dumps({"accounts": [asdict(r) for r in results]}, indent=2))
+    else:
+        for result in results:
+            click.echo(result.line, err=not result.ok)
+    if not all(r.ok for r in results):
         raise click.exceptions.Exit(1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -69,8 +70,9 @@ def segments_list(state: CliState, as_json: bool) -> None:
 
 @segments.command("show")
 @click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
 @pass_state
-def segments_show(state: CliState, name: str) -> None:
+def segments_show(state: CliState, name: str, as_json: bool) -> None:
     """A segment's versions (joins and leaves) and distributions.
 
     Example: distributor segments show 'sports fans'"""
@@ -78,6 +80,17 @@ def segments_show(state: CliState, name: str) -> None:
         with Segments(ws.home) as api:
             info, versions = api.get(name), api.versions(name)
         runs = [r for r in ws.ledger.distributions.last_runs() if r["segment"] == info.name]
+    if as_json:
+        segment = {"segment": info.name, "partner": info.partner, "version": info.version}
+        segment |= {"members": info.members, "copy_of": info.copy_of}
+        history = [
+            {"version": v.version, "members": v.members, "joined": v.added, "left": v.removed}
+            | {"file_id": v.file_id, "created": v.created}
+            for v in versions
+        ]
+        payload = {**segment, "versions": history, "distributions": [run_metrics(r) for r in runs]}
+        click.echo(json.dumps(payload, indent=2, default=str))
+        return
     copy = f", copy of {info.copy_of}" if info.copy_of else ""
     click.echo(
         f"{info.name} (partner {info.partner}): version {info.version},"

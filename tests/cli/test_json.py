@@ -73,3 +73,26 @@ def test_hash_prints_its_report_as_json(tmp_path: Path) -> None:
     report = json.loads(run.out)
     assert report["rows"] == 2
     assert "a@b.com" not in run.out
+
+
+def test_segments_show(demo_home: Path) -> None:
+    found = _json(demo_home, "distributor", "segments", "show", "sports fans")
+    assert found["segment"] == "sports fans"
+    versions = found["versions"]
+    assert isinstance(versions, list)
+    assert [v["version"] for v in versions] == [1, 2]
+    assert versions[-1]["members"] == found["members"]
+    (run,) = found["distributions"]  # type: ignore[misc]
+    assert run["account"] == "Demo TikTok"
+    assert run["status"] == "done"
+
+
+def test_accounts_check_says_per_account_whether_its_token_works(demo_home: Path) -> None:
+    closed = {"TESSERA_TIKTOK__API_BASE_URL": "http://127.0.0.1:9"}  # the emulator is gone
+    argv = ["accounts", "check", "--json", "--home", str(demo_home)]
+    run = script("distributor", *argv, cwd=demo_home.parent, env=closed)
+    assert run.code == 1, run
+    (account,) = json.loads(run.out)["accounts"]
+    assert account["account"] == "Demo TikTok"
+    assert account["ok"] is False
+    assert "could not validate the token" in account["error"]
