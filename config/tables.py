@@ -60,7 +60,7 @@ def print_records(
     `as_json`, as one JSON object `{key: [records]}` (the documented, stable form:
     README's "JSON output")."""
     if as_json:
-        print(json.dumps({key: list(records)}, indent=2, default=str))
+        print_json({key: list(records)})
         return
     headers = list(records[0]) if records else []
     if not headers:
@@ -68,6 +68,11 @@ def print_records(
         return
     rows = [[record[h] for h in headers] for record in records]
     print_table(title, [h.replace("_", " ") for h in headers], rows, **how)
+
+
+def print_json(payload: Mapping[str, Any]) -> None:
+    """A command's --json output: one indented object on standard output."""
+    print(json.dumps(payload, indent=2, default=str))
 
 
 def _natural_width(headers: Sequence[str], cells: Sequence[Sequence[str]]) -> int:

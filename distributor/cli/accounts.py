@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from dataclasses import asdict
 
 import click
 
-from config.tables import print_records
+from config.tables import print_json, print_records
 from distributor.authorize import Credentials, add_account, check_accounts, remove_account
 from distributor.cli.state import CliState, pass_state
 from distributor.destinations import REGISTRY
@@ -101,7 +100,7 @@ def accounts_check(state: CliState, name: str | None, as_json: bool) -> None:
     with state.workspace() as ws:
         results = asyncio.run(check_accounts(ws, name))
     if as_json:
-        click.echo(json.dumps({"accounts": [asdict(r) for r in results]}, indent=2))
+        print_json({"accounts": [asdict(r) for r in results]})
     else:
         for result in results:
             click.echo(result.line, err=not result.ok)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
 import click
 
-from config.tables import print_records
+from config.tables import print_json, print_records
 from distributor.cli.render import print_reports, print_table, run_metrics
 from distributor.cli.state import CliState, pass_state
 from distributor.workspace import Workspace
@@ -89,7 +88,7 @@ def segments_show(state: CliState, name: str, as_json: bool) -> None:
             for v in versions
         ]
         payload = {**segment, "versions": history, "distributions": [run_metrics(r) for r in runs]}
-        click.echo(json.dumps(payload, indent=2, default=str))
+        print_json(payload)
         return
     copy = f", copy of {info.copy_of}" if info.copy_of else ""
     click.echo(

@@ -210,6 +210,12 @@ def resolve_command(
     Example: resolver resolve people.csv --partner acme -o people.ids.parquet"""
 
     def job(home: Home, tmp: Path, progress: Progress | None, files: Files) -> Resolution:
+        if not is_registered(home, partner):
+            click.echo(
+                f"note: {partner} is not a partner of this home: its persons come from this"
+                " file alone (`resolver partners add` registers it)",
+                err=True,
+            )
         keyring = home.keyring()
         options = resolve_options(home, partner, region=region, tmpdir=tmp)
         rules = GraphRules.from_settings(home.settings.graph)
@@ -222,12 +228,6 @@ def resolve_command(
         return resolution
 
     check_partner_name(partner)
-    if not is_registered(state.home(made=False), partner):
-        click.echo(
-            f"note: {partner} is not a partner of this home: its persons come from this file"
-            " alone (`resolver partners add` registers it)",
-            err=True,
-        )
     _run(state, Files(input_path, output), report_file, f"resolve ({partner})", job, as_json)
 
 

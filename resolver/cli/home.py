@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
+from config.tables import print_json
 from resolver.cli.state import CliState, pass_state
 
 
@@ -42,7 +41,7 @@ def keys_show(state: CliState, as_json: bool) -> None:
     Example: resolver keys show --json"""
     found = state.home().keyring().fingerprints()
     if as_json:
-        click.echo(json.dumps({"fingerprints": found}, indent=2))
+        print_json({"fingerprints": found})
         return
     for name, value in found.items():
         click.echo(f"{name:<8} {value}")

@@ -106,19 +106,10 @@ def apply(state: GraphState, file: FileNodes, rules: GraphRules) -> Change:
     state.base[near.ids[shared]] = SHARED
     near.base[shared] = SHARED
     region = near.region(touched, first_new)
-    inside = mask(len(near.ids), region)
-    old = inside[near.src] & inside[near.dst]
-    at = np.full(len(near.ids), -1, dtype=ID)
-    at[region] = np.arange(len(region), dtype=ID)
-    part = Subgraph(
-        near.ids[region],
-        near.kind[region],
-        near.base[region],
-        at[np.concatenate([near.src[old], src])],
-        at[np.concatenate([near.dst[old], dst])],
-    )
+    edges = _inside(region, len(near.ids), near.src, near.dst, also=(src, dst))
+    part = Subgraph(near.ids[region], near.kind[region], near.base[region], *edges)
     added, shared_count = len(src), len(shared)
-    del near, inside, old, at, src, dst  # only `part` is needed to link
+    del near, edges, src, dst  # only `part` is needed to link
     change = _relink(state, part, rules, "oldest")
     change.ids, change.nodes_added, change.edges_added = ids, int(new.sum()), added
     change.newly_shared = shared_count
@@ -223,15 +214,27 @@ def relink(
         state.pid = settled.pid
         state.next_pid = settled.next_pid
         return _change(state.nodes, linking, settled)
-    inside = mask(state.nodes, region)
-    edge = inside[state.src] & inside[state.dst]
-    del inside
-    position = np.full(state.nodes, -1, dtype=ID)
-    position[region] = np.arange(len(region), dtype=ID)
-    src, dst = position[state.src[edge]], position[state.dst[edge]]
-    del edge, position
+    src, dst = _inside(region, state.nodes, state.src, state.dst)
     part = Subgraph(region, state.kind[region], state.base[region], src, dst)
     return _relink(state, part, rules, prefer)
+
+
+def _inside(
+    region: Ids, n: int, src: Ids, dst: Ids, also: tuple[Ids, Ids] | None = None
+) -> tuple[Ids, Ids]:
+    """The edges (src, dst over nodes 0..n-1) with both ends in `region` (ascending), and
+    the edges `also`, known to be inside, as positions into `region`."""
+    inside = mask(n, region)
+    edge = inside[src] & inside[dst]
+    del inside
+    position = np.full(n, -1, dtype=ID)
+    position[region] = np.arange(len(region), dtype=ID)
+    if also is None:
+        return position[src[edge]], position[dst[edge]]
+    return (
+        position[np.concatenate([src[edge], also[0]])],
+        position[np.concatenate([dst[edge], also[1]])],
+    )
 
 
 @dataclass
