@@ -127,6 +127,25 @@ def explicit_home(ctx: click.Context) -> str | None:
     return None
 
 
+def confirm(question: str, yes: bool) -> None:
+    """Go on when --yes was given or the person at the terminal says yes; else stop with
+    status 1, changing nothing. Without a terminal to ask, --yes is needed."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise failure(f"{question} Pass --yes to confirm (there is no terminal to ask).")
+    if not click.confirm(question, default=False, err=True):
+        raise failure("nothing was changed")
+
+
+def yes_option(func: F) -> F:
+    """`--yes`: do what a command would ask to confirm."""
+    option = click.option(
+        "--yes", "-y", is_flag=True, help="Do not ask to confirm (needed without a terminal)."
+    )
+    return option(func)
+
+
 def rows_option(what: str) -> Callable[[F], F]:
     """`--rows N` (at least 1, default 100,000) for the demos' sample files."""
     return click.option(

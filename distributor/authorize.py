@@ -114,15 +114,6 @@ async def add_account(
     return f"{verb} account {name}: advertiser {advertiser_id}, role {shown}, token {masked}"
 
 
-def remove_account(ws: Workspace, name: str) -> None:
-    account = ws.ledger.accounts.get(name)
-    if account is None:
-        raise RuleError(f"no account named {name!r}")
-    if any(d.account_id == account.id for d in ws.ledger.distributions.all()):
-        raise RuleError(f"account {name!r} has distributions; it cannot be removed")
-    ws.ledger.accounts.remove(name)
-
-
 @dataclass(frozen=True)
 class Checked:
     """An account's check: whether its token still works, with its role or why not."""

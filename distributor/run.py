@@ -38,7 +38,7 @@ from distributor.errors import (
     command,
 )
 from distributor.executor import ExecResult, Executor, Progress
-from distributor.ledger import Account, Distribution
+from distributor.ledger import REMOVING, Account, Distribution
 from distributor.ledger.held import row_states
 from distributor.metrics import RunReport, count, errored_ids, ids_by_type
 from distributor.plan import Plan, plan_long, to_long
@@ -94,7 +94,15 @@ class DistributionRun:
     async def execute(self) -> RunReport:
         with self.ledger.locks.hold(self.segment):
             self._check_one_account()
-            self.dist = self._folded(self.ledger.distributions.find(self.segment, self.account.id))
+            found = self.ledger.distributions.find(self.segment, self.account.id)
+            if found is not None and found.status == REMOVING:
+                undo = command(
+                    "distributor", "undistribute", self.segment, "--account", self.account.name
+                )
+                raise RuleError(
+                    f"segment {self.segment!r} is being undistributed: finish with {undo}"
+                )
+            self.dist = self._folded(found)
             self.name = self.dist.audience_name if self.dist else self._audience_name()
             if self.dry_run:
                 self._plan()

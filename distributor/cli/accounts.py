@@ -8,11 +8,13 @@ from dataclasses import asdict
 
 import click
 
+from config.cli import confirm, yes_option
 from config.tables import print_json, print_records
-from distributor.authorize import Credentials, add_account, check_accounts, remove_account
+from distributor.authorize import Credentials, add_account, check_accounts
 from distributor.cli.state import CliState, pass_state
 from distributor.destinations import REGISTRY
 from distributor.rules import mask_token
+from distributor.undistribute import distributions_of, remove_account
 
 
 def register(main: click.Group) -> None:
@@ -79,13 +81,34 @@ def accounts_list(state: CliState, as_json: bool) -> None:
 
 @accounts.command("remove")
 @click.argument("name")
+@click.option(
+    "--with-distributions",
+    is_flag=True,
+    help="Undistribute its segments first (their audiences stay, unless --delete-audiences).",
+)
+@click.option(
+    "--delete-audiences", is_flag=True, help="With --with-distributions: delete the audiences."
+)
+@yes_option
 @pass_state
-def accounts_remove(state: CliState, name: str) -> None:
-    """Remove an ad account and its stored token.
+def accounts_remove(
+    state: CliState, name: str, with_distributions: bool, delete_audiences: bool, yes: bool
+) -> None:
+    """Remove an ad account and its stored token. An account with distributions is
+    refused with the commands that undo them, unless --with-distributions.
 
-    Example: distributor accounts remove 'Brand US'"""
+    Example: distributor accounts remove 'Brand US' --with-distributions"""
+    if delete_audiences and not with_distributions:
+        raise click.UsageError("--delete-audiences goes with --with-distributions")
     with state.workspace() as ws:
-        remove_account(ws, name)
+        found = distributions_of(ws, ws.account(name)) if with_distributions else []
+        if found:
+            segments = ", ".join(repr(d.segment) for d in found)
+            fate = "deleting their audiences" if delete_audiences else "keeping their audiences"
+            confirm(f"This will undistribute {segments} ({fate}) and remove {name!r}. Go on?", yes)
+        done = asyncio.run(remove_account(ws, name, with_distributions, delete_audiences))
+    for undone in done:
+        click.echo(undone.line)
     click.echo(f"removed account {name}")
 
 

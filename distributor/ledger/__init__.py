@@ -40,6 +40,7 @@ CREATE TABLE IF NOT EXISTS batches (
   attempts INTEGER NOT NULL DEFAULT 0, error TEXT, updated_at REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS batches_run ON batches (run_id, state);
 """
+REMOVING = "removing"  # a distribution being forgotten (Ledger.forget)
 TOKEN_PURPOSE = "distributor/tokens"  # noqa: S105 (a key label, not a secret)
 DATA_PURPOSE = "distributor/data"  # seals held snapshots and plans
 
@@ -83,6 +84,37 @@ class Ledger:
         self.runs.plan_path(run_id).unlink(missing_ok=True)
         return folded
 
+    def forget(self, distribution: Distribution) -> int:
+        """Forget a distribution in three steps, each safe to crash after: mark it
+        `removing` (a run refuses it from then on), delete its held snapshots and plans
+        (sealed files, named by its id and its runs' ids, which no other row can have
+        while its rows exist), then delete its row, runs and batches in one transaction.
+        Forgetting one left `removing` does the rest. Returns how many runs it had."""
+        with self.database.transaction() as db:
+            db.execute(
+                "UPDATE distributions SET status = ? WHERE id = ?", (REMOVING, distribution.id)
+            )
+        run_ids = [
+            int(r["id"])
+            for r in self.database.rows(
+                "SELECT id FROM runs WHERE distribution_id = ?", (distribution.id,)
+            )
+        ]
+        for name in [distribution.snapshot] + [f"{distribution.id}-{r}.parquet" for r in run_ids]:
+            if name:
+                self.distributions.snapshot_path(name).unlink(missing_ok=True)
+        for run_id in run_ids:
+            self.runs.plan_path(run_id).unlink(missing_ok=True)
+        with self.database.transaction() as db:
+            db.execute(
+                "DELETE FROM batches WHERE run_id IN"
+                " (SELECT id FROM runs WHERE distribution_id = ?)",
+                (distribution.id,),
+            )
+            db.execute("DELETE FROM runs WHERE distribution_id = ?", (distribution.id,))
+            db.execute("DELETE FROM distributions WHERE id = ?", (distribution.id,))
+        return len(run_ids)
+
     def account_of(self, segment: str) -> str | None:
         """The ad account a segment is distributed to, if any."""
         found = self.distributions.all(segment)
@@ -99,4 +131,12 @@ def _migrate(database: Database) -> None:
             db.execute("UPDATE runs SET folded = 1, status = 'unknown' WHERE status = 'folded'")
 
 
-__all__ = ["DATA_PURPOSE", "HELD_SCHEMA", "TOKEN_PURPOSE", "Account", "Distribution", "Ledger"]
+__all__ = [
+    "DATA_PURPOSE",
+    "HELD_SCHEMA",
+    "REMOVING",
+    "TOKEN_PURPOSE",
+    "Account",
+    "Distribution",
+    "Ledger",
+]

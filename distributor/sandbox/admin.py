@@ -51,7 +51,10 @@ def _box(request: Request) -> Sandbox:
 
 async def faults(request: Request) -> Response:
     box = _box(request)
-    box.faults.update(await _body(request))
+    try:
+        box.faults.update(await _body(request))
+    except ValueError as exc:
+        return _json({"error": str(exc)}, 400)
     return _json(vars(box.faults))
 
 

@@ -5,7 +5,7 @@ parameters checked before permission."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 
@@ -33,6 +33,9 @@ class Faults:
         if not data:
             self.__init__()  # type: ignore[misc]
             return
+        unknown = sorted(set(data) - {f.name for f in fields(self)})
+        if unknown:
+            raise ValueError(f"unknown faults: {', '.join(unknown)}")
         if "poison_ids" in data:
             self.poison_ids = [str(v) for v in data["poison_ids"]]
         for name in ("latency_ms", "error_rate_5xx", "drop_rate"):

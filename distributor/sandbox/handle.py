@@ -52,7 +52,9 @@ class SandboxHandle:
         return httpx.Client(base_url=self.base_url, headers=headers, timeout=30)
 
     def faults(self, **values: float | list[str]) -> dict[str, Any]:
-        return dict(self.control.post("faults", json=values).json())
+        answer = self.control.post("faults", json=values)
+        answer.raise_for_status()  # an unknown fault's name is refused, not ignored
+        return dict(answer.json())
 
     def limits(self, per_second: int, per_minute: int) -> dict[str, Any]:
         body = {"requests_per_second": per_second, "requests_per_minute": per_minute}
