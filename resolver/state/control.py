@@ -1,11 +1,11 @@
 """The resolver's control plane: one SQLite database (state/resolver.db) holding partners,
 the state of every inbox file, and segments with their versions; every SQL statement of
-the resolver but the graph's (graphdb.py). A file moves through claimed → processed →
-committed → purged, or claimed → quarantined | duplicate, and every move is one
-transaction, so a crash leaves each file in exactly one state that the next start resumes
-from. Segment versions point at immutable Parquet snapshots in the store; the
-`segment_versions` table is the store's manifest (a version exists only once its row is
-committed, after its snapshot was written and fsynced).
+the resolver but the graph's (graphdb.py) and the segments' (segmentdb.py, a mixin). A
+file moves through claimed → processed → committed → purged, or claimed → quarantined |
+duplicate, and every move is one transaction, so a crash leaves each file in exactly one
+state that the next start resumes from. Segment versions point at immutable Parquet
+snapshots in the store; the `segment_versions` table is the store's manifest (a version
+exists only once its row is committed, after its snapshot was written and fsynced).
 """
 
 from __future__ import annotations
@@ -13,12 +13,19 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-from resolver.errors import SegmentError, StoreError
-from resolver.state.db import Database
+from resolver.errors import StoreError
+from resolver.state.db import Database, record
+from resolver.state.segmentdb import (
+    NewVersion,
+    SegmentRecord,
+    SegmentRows,
+    VersionRecord,
+    add_versions,
+)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS partners (
@@ -77,12 +84,6 @@ QUARANTINED, DUPLICATE = "quarantined", "duplicate"
 UNFINISHED = (CLAIMED, PROCESSED, COMMITTED)
 STATES = (CLAIMED, PROCESSED, COMMITTED, PURGED, DUPLICATE, QUARANTINED)
 
-R = TypeVar("R")
-
-
-def _record(cls: type[R], row: sqlite3.Row) -> R:
-    return cls(**{f.name: row[f.name] for f in fields(cls)})  # type: ignore[arg-type]
-
 
 @dataclass(frozen=True)
 class PartnerRecord:
@@ -110,45 +111,7 @@ class FileRecord:
     updated: float
 
 
-@dataclass(frozen=True)
-class SegmentRecord:
-    id: int
-    partner: str
-    name: str
-    source_id: int | None
-    version: int
-    members: int
-    updated: float
-
-
-@dataclass(frozen=True)
-class VersionRecord:
-    segment_id: int
-    version: int
-    file_id: int | None
-    members: int
-    added: int
-    removed: int
-    path: str
-    created: float
-
-
-@dataclass(frozen=True)
-class NewVersion:
-    """A version to record. `segment_id` None: the segment is new and named `name`."""
-
-    segment_id: int | None
-    partner: str
-    name: str
-    norm: str
-    version: int
-    members: int
-    added: int
-    removed: int
-    path: str
-
-
-class Control:
+class Control(SegmentRows):
     """A connection to the control database. Short transactions; safe across processes."""
 
     def __init__(self, path: Path) -> None:
@@ -175,11 +138,11 @@ class Control:
 
     def partners(self) -> list[PartnerRecord]:
         rows = self.database.rows("SELECT * FROM partners ORDER BY name")
-        return [_record(PartnerRecord, row) for row in rows]
+        return [record(PartnerRecord, row) for row in rows]
 
     def partner(self, name: str) -> PartnerRecord | None:
         row = self.database.row("SELECT * FROM partners WHERE name = ?", (name,))
-        return None if row is None else _record(PartnerRecord, row)
+        return None if row is None else record(PartnerRecord, row)
 
     # -- files ----------------------------------------------------------------------
 
@@ -199,18 +162,18 @@ class Control:
         row = self.database.row("SELECT * FROM files WHERE id = ?", (file_id,))
         if row is None:
             raise StoreError(f"file {file_id} is not in the control database")
-        return _record(FileRecord, row)
+        return record(FileRecord, row)
 
     def files(self, state: str | None = None, limit: int = 1000) -> list[FileRecord]:
         where, args = ("", ()) if state is None else ("WHERE state = ?", (state,))
         sql = f"SELECT * FROM files {where} ORDER BY id DESC LIMIT ?"  # noqa: S608 - ours
-        return [_record(FileRecord, row) for row in self.database.rows(sql, (*args, limit))]
+        return [record(FileRecord, row) for row in self.database.rows(sql, (*args, limit))]
 
     def unfinished(self) -> list[FileRecord]:
         rows = self.database.rows(
             "SELECT * FROM files WHERE state IN (?, ?, ?) ORDER BY partner, name, id", UNFINISHED
         )
-        return [_record(FileRecord, row) for row in rows]
+        return [record(FileRecord, row) for row in rows]
 
     def set_state(self, file_id: int, state: str, **values: Any) -> None:
         with self.database.transaction() as db:
@@ -240,7 +203,7 @@ class Control:
         )
         if row is None or rec.content_mac is None or row["content_mac"] != rec.content_mac:
             return None
-        return _record(FileRecord, row)
+        return record(FileRecord, row)
 
     def counts_by_state(self, partner: str | None = None) -> dict[str, int]:
         where, args = ("", ()) if partner is None else ("WHERE partner = ?", (partner,))
@@ -275,7 +238,7 @@ class Control:
         """Record a file's segment versions and mark it committed, in one transaction
         (with `also`: the file's graph generation, committed in the same transaction)."""
         with self.database.transaction() as db:
-            _add_versions(db, versions, file_id)
+            add_versions(db, versions, file_id)
             if also is not None:
                 also(db)
             _set_state(db, file_id, COMMITTED, {})
@@ -287,64 +250,9 @@ class Control:
     ) -> None:
         """Segment versions no file made (an erasure), with `also` in the same transaction."""
         with self.database.transaction() as db:
-            _add_versions(db, versions, None)
+            add_versions(db, versions, None)
             if also is not None:
                 also(db)
-
-    # -- segments -------------------------------------------------------------------
-
-    def segment(self, norm: str) -> SegmentRecord | None:
-        row = self.database.row("SELECT * FROM segments WHERE norm = ?", (norm,))
-        return None if row is None else _record(SegmentRecord, row)
-
-    def segment_by_id(self, segment_id: int) -> SegmentRecord:
-        row = self.database.row("SELECT * FROM segments WHERE id = ?", (segment_id,))
-        if row is None:
-            raise StoreError(f"segment {segment_id} is not in the control database")
-        return _record(SegmentRecord, row)
-
-    def segments(self, partner: str | None = None) -> list[SegmentRecord]:
-        where, args = ("", ()) if partner is None else ("WHERE partner = ?", (partner,))
-        sql = f"SELECT * FROM segments {where} ORDER BY norm"  # noqa: S608 - ours
-        return [_record(SegmentRecord, row) for row in self.database.rows(sql, args)]
-
-    def copies(self, segment_id: int) -> list[SegmentRecord]:
-        rows = self.database.rows("SELECT * FROM segments WHERE source_id = ?", (segment_id,))
-        return [_record(SegmentRecord, row) for row in rows]
-
-    def version(self, segment_id: int, version: int) -> VersionRecord | None:
-        row = self.database.row(
-            "SELECT * FROM segment_versions WHERE segment_id = ? AND version = ?",
-            (segment_id, version),
-        )
-        return None if row is None else _record(VersionRecord, row)
-
-    def versions(self, segment_id: int) -> list[VersionRecord]:
-        rows = self.database.rows(
-            "SELECT * FROM segment_versions WHERE segment_id = ? ORDER BY version", (segment_id,)
-        )
-        return [_record(VersionRecord, row) for row in rows]
-
-    def create_copy(self, source: SegmentRecord, name: str, norm: str) -> int:
-        """A segment that follows `source`, starting at its current version's members."""
-        with self.database.transaction() as db:
-            copy_id = _create_segment(db, source.partner, name, norm, source.id)
-            row = self.version(source.id, source.version)
-            if row is not None:  # the source's members, all of them joined
-                first = NewVersion(
-                    copy_id, source.partner, name, norm, 1, row.members, row.members, 0, row.path
-                )
-                _add_versions(db, [first], None)
-        return copy_id
-
-    def rename_segment(self, segment_id: int, name: str, norm: str) -> None:
-        try:
-            self.database.write(
-                "UPDATE segments SET name = ?, norm = ?, updated = ? WHERE id = ?",
-                (name, norm, time.time(), segment_id),
-            )
-        except sqlite3.IntegrityError:
-            raise SegmentError(f"the segment name {name!r} is already taken") from None
 
 
 def _migrate(database: Database) -> None:
@@ -363,38 +271,8 @@ def _set_state(db: sqlite3.Connection, file_id: int, state: str, values: dict[st
     )
 
 
-def _create_segment(
-    db: sqlite3.Connection, partner: str, name: str, norm: str, source_id: int | None
-) -> int:
-    now = time.time()
-    try:
-        cur = db.execute(
-            "INSERT INTO segments (partner, name, norm, source_id, created, updated)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (partner, name, norm, source_id, now, now),
-        )
-    except sqlite3.IntegrityError:
-        raise SegmentError(
-            f"the segment name {name!r} is already taken (names are unique, ignoring"
-            " case and spacing); choose another name"
-        ) from None
-    assert cur.lastrowid is not None
-    return cur.lastrowid
-
-
-def _add_versions(
-    db: sqlite3.Connection, versions: Sequence[NewVersion], file_id: int | None
-) -> None:
-    now = time.time()
-    for v in versions:
-        segment_id = v.segment_id
-        if segment_id is None:
-            segment_id = _create_segment(db, v.partner, v.name, v.norm, None)
-        db.execute(
-            "INSERT INTO segment_versions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (segment_id, v.version, file_id, v.members, v.added, v.removed, v.path, now),
-        )
-        db.execute(
-            "UPDATE segments SET version = ?, members = ?, updated = ? WHERE id = ?",
-            (v.version, v.members, now, segment_id),
-        )
+__all__ = [
+    "NewVersion",
+    "SegmentRecord",
+    "VersionRecord",
+]

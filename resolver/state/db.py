@@ -12,12 +12,18 @@ import os
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from resolver.state.atomic import private_dir
 
 Params = Sequence[Any] | dict[str, Any]
+R = TypeVar("R")
+
+
+def record(cls: type[R], row: sqlite3.Row) -> R:
+    return cls(**{f.name: row[f.name] for f in fields(cls)})  # type: ignore[arg-type]
 
 
 class Database:
