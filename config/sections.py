@@ -47,6 +47,7 @@ class InboxSettings:
     max_decompressed_bytes: int = field(metadata=_at_least(1))
     max_compression_ratio: float = field(metadata=_at_least(1))
     raw_retention_days: float = field(metadata=_at_least(0))
+    quarantine_days: float = field(metadata=_at_least(0))
     output_format: str
     max_attempts: int = field(metadata=_at_least(1))
 

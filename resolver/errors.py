@@ -6,6 +6,7 @@ ResolverError           base of every error the resolver raises on purpose
   MasterKeyError        the master key is missing, malformed or readable by others
   SegmentError          a segment operation is not allowed (unknown name, name taken, ...)
   StoreError            the store is inconsistent or cannot be written
+  QuarantineError       a quarantine action is not allowed (not quarantined, name taken)
   NoHome                the command needs a home and none was made where it looked
   ServiceError          `serve` cannot start (another one runs, the home is not initialized)
 
@@ -87,6 +88,10 @@ class SegmentError(ResolverError):
 
 class StoreError(ResolverError):
     """The store could not be read or written consistently."""
+
+
+class QuarantineError(ResolverError):
+    """A quarantined file cannot be retried or purged as asked; the message says why."""
 
 
 class NoHome(ResolverError):

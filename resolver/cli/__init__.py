@@ -1,10 +1,9 @@
 """`resolver`: files in, keyed pseudonymous IDs and segment memberships out.
 
 One module per command group (home.py: init, keys; files.py: hash, resolve, demo;
-inbox.py: partners, serve, status; graph.py: graph, forget); rendering lives apart in
-render.py. Errors the resolver
-raises on purpose (resolver.errors) and bad settings end as one line and exit status 1,
-never a traceback.
+inbox.py: partners, serve, status; quarantine.py; graph.py: graph, forget); rendering
+lives apart in render.py. Errors the resolver raises on purpose (resolver.errors) and bad
+settings end as one line and exit status 1, never a traceback.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ import click
 
 from config import SettingsError
 from config.cli import CleanErrors, home_anywhere, home_option
-from resolver.cli import files, graph, home, inbox
+from resolver.cli import files, graph, home, inbox, quarantine
 from resolver.cli.state import CliState
 from resolver.errors import ResolverError
 
@@ -33,7 +32,7 @@ def main(ctx: click.Context, home_arg: str | None) -> None:
     ctx.obj = CliState(home_arg)
 
 
-for module in (home, files, inbox, graph):
+for module in (home, files, inbox, quarantine, graph):
     module.register(main)
 home_anywhere(main)
 

@@ -30,6 +30,7 @@ from resolver.graph.partner import FileGraph, Graphs
 from resolver.graph.persons import PersonIndex
 from resolver.home import Home
 from resolver.inbox.crash import crash_point
+from resolver.inbox.quarantine import Kept
 from resolver.inbox.retention import keep_raw
 from resolver.inbox.watch import inode_refusal
 from resolver.keys import KeyRing
@@ -272,15 +273,17 @@ class Ingest:
 
     def finish_quarantine(self, rec: FileRecord) -> None:
         """Idempotent: safe to redo after a crash."""
-        folder = private_dir(self.home.quarantine / rec.partner)
-        target = folder / f"{rec.id}-{_safe(rec.name)}"
+        private_dir(self.home.quarantine / rec.partner)
+        kept = Kept.of(self.home, rec)
         work = self.workdir(rec)
-        src = work / "src"
+        src, sidecar = work / "src", work / "sidecar.toml"
+        if sidecar.is_file() and not sidecar.is_symlink():
+            os.replace(sidecar, kept.sidecar)  # kept with the file, for a retry
         if src.exists() or src.is_symlink():
-            os.replace(src, target)
+            os.replace(src, kept.file)
         error = json.loads(rec.error or "{}")
         text = json.dumps(error, indent=2, sort_keys=True).encode() + b"\n"
-        write_atomic(folder / f"{target.name}.error.json", text)
+        write_atomic(kept.error, text)
         shutil.rmtree(work, ignore_errors=True)
         self.store.discard(rec.partner, rec.id)
 
@@ -326,10 +329,3 @@ def _error(exc: ResolverError, name: str) -> dict[str, Any]:
     if isinstance(exc, InputError):
         return exc.to_dict() | {"file": name}
     return refusal_error("segment_conflict", name, str(exc))
-
-
-def _safe(name: str) -> str:
-    """A file name safe to create in quarantine (refused names may be hostile)."""
-    clean = "".join(ch if ch.isprintable() and ch not in "/\\" else "_" for ch in name)
-    clean = clean.encode("utf-8", "replace").decode("utf-8", "replace")
-    return clean.lstrip(".-")[:120] or "file"

@@ -3,7 +3,9 @@
 1. temp files of interrupted atomic writes are removed (work, outbox, quarantine, store);
 2. every file in an unfinished state (claimed, processed, committed) is run to the end,
    a claim interrupted between its record and its rename first completing the rename;
-3. quarantined files whose move into quarantine/ was interrupted are moved;
+3. quarantined files whose move into quarantine/ was interrupted are moved, retried and
+   purged ones whose moves or deletes were interrupted are finished (quarantine.py), and
+   quarantined files past `inbox.quarantine_days` are deleted;
 4. sealed raw files past their retention are deleted;
 5. the store's staged parts of files no longer in flight are removed, and each partner's
    graph loses the parts no generation names (a change a crash cut short) and the parts a
@@ -16,6 +18,7 @@ import os
 from collections.abc import Callable
 
 from resolver.home import Home
+from resolver.inbox import quarantine
 from resolver.inbox.ingest import Ingest
 from resolver.inbox.retention import expire_raw
 from resolver.state.atomic import private_dir, remove_temp_files
@@ -40,6 +43,10 @@ def recover(home: Home, ingest: Ingest, resume: Resume, log: Log) -> tuple[int, 
     for rec in control.files(QUARANTINED):
         if ingest.workdir(rec).exists():
             ingest.finish_quarantine(rec)
+    quarantine.finish(home, control)
+    gone = quarantine.expire(home, control, home.settings.inbox.quarantine_days)
+    if gone:
+        log(f"deleted {gone} quarantined file(s) past inbox.quarantine_days")
     expired = expire_raw(home.store, home.settings.inbox.raw_retention_days)
     if expired:
         log(f"deleted {expired} sealed raw file(s) past their retention")

@@ -19,6 +19,7 @@ from types import FrameType
 
 from resolver.errors import ServiceError
 from resolver.home import Home
+from resolver.inbox import quarantine
 from resolver.inbox.crash import crash_point
 from resolver.inbox.ingest import Abandoned, Ingest, Outcome, refusal_error
 from resolver.inbox.recovery import recover
@@ -27,6 +28,7 @@ from resolver.pipeline.report import Progress
 from resolver.state.atomic import private_dir
 from resolver.state.control import CLAIMED, Control, FileRecord
 
+HOUSEKEEPING_SECONDS = 3600.0  # how often a running service deletes expired quarantine
 ProgressFactory = Callable[[str, int], AbstractContextManager[Progress | None]]
 
 
@@ -110,14 +112,35 @@ class Service:
             summary.recovered, summary.swept = recover(
                 self.home, self.ingest, lambda rec: self._resume(rec, summary, progress), self.log
             )
+            self._started(once, interval)
+            swept = time.monotonic()
             while not self.ingest.stop_requested:
+                if time.monotonic() - swept > HOUSEKEEPING_SECONDS:
+                    self._expire()
+                    swept = time.monotonic()
                 took = self._turn(summary, progress)
                 if once and not took and self.inbox.waiting == 0:
                     break
                 if not took:
                     self._sleep(min(interval, 0.5) if once else interval)
         summary.seconds = time.perf_counter() - started
+        if self.ingest.stop_requested:
+            self.log("stopped")
         return summary
+
+    def _started(self, once: bool, interval: float) -> None:
+        with Control(self.home.control_db) as control:
+            names = [p.name for p in control.partners()]
+        shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+        watching = f"{len(names)} partner folder(s) ({shown})" if names else "no partners yet"
+        how = "until it is empty" if once else f"every {interval:g} s; Ctrl-C or SIGTERM stops"
+        self.log(f"serving {self.home.inbox}: {watching}, {how}")
+
+    def _expire(self) -> None:
+        days = self.home.settings.inbox.quarantine_days
+        gone = quarantine.expire(self.home, self.control, days)
+        if gone:
+            self.log(f"deleted {gone} quarantined file(s) past inbox.quarantine_days")
 
     def _turn(self, summary: Summary, progress: ProgressFactory | None) -> bool:
         """One file per partner: returns whether anything was taken."""
@@ -183,6 +206,10 @@ class Service:
 @contextmanager
 def _signals(service: Service) -> Iterator[None]:
     def stop(signum: int, frame: FrameType | None) -> None:
+        if not service.ingest.stop_requested:  # said at once, from the handler: os.write
+            name = signal.Signals(signum).name
+            os.write(2, f"{name}: stopping after the current chunk; a file in hand resumes"
+                        " at the next start\n".encode())  # fmt: skip
         service.ingest.stop_requested = True
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}

@@ -18,7 +18,7 @@ ERROR_FIELDS = ("code", "line", "column", "message")
 def status_data(home: Home) -> dict[str, Any]:
     with Control(home.control_db) as control:
         files, rows, seconds = control.recent_throughput()
-        quarantined = [_quarantined(rec) for rec in control.files(QUARANTINED, limit=50)]
+        quarantined = [quarantined_record(rec) for rec in control.files(QUARANTINED, limit=50)]
         states = control.counts_by_state()
         partners = {p.name for p in control.partners()}
     with Segments(home) as segments:
@@ -43,7 +43,7 @@ def status_data(home: Home) -> dict[str, Any]:
     }
 
 
-def _quarantined(rec: FileRecord) -> dict[str, Any]:
+def quarantined_record(rec: FileRecord) -> dict[str, Any]:
     error = json.loads(rec.error or "{}")
     return {
         "file_id": rec.id,

@@ -81,8 +81,11 @@ CREATE TABLE IF NOT EXISTS segment_versions (
 # States a file can be in; the first four are the happy path.
 CLAIMED, PROCESSED, COMMITTED, PURGED = "claimed", "processed", "committed", "purged"
 QUARANTINED, DUPLICATE = "quarantined", "duplicate"
+# A quarantined file sent back to the inbox (`quarantine retry`: it comes back as a new
+# file), or deleted (`quarantine purge`, or past `inbox.quarantine_days`).
+RETRIED, DISCARDED = "retried", "discarded"
 UNFINISHED = (CLAIMED, PROCESSED, COMMITTED)
-STATES = (CLAIMED, PROCESSED, COMMITTED, PURGED, DUPLICATE, QUARANTINED)
+STATES = (CLAIMED, PROCESSED, COMMITTED, PURGED, DUPLICATE, QUARANTINED, RETRIED, DISCARDED)
 
 
 @dataclass(frozen=True)
@@ -178,6 +181,16 @@ class Control(SegmentRows):
     def set_state(self, file_id: int, state: str, **values: Any) -> None:
         with self.database.transaction() as db:
             _set_state(db, file_id, state, values)
+
+    def move(self, file_id: int, before: str, after: str) -> bool:
+        """Move the file from state `before` to `after`; False if it was not in `before`
+        (another process moved it first)."""
+        with self.database.transaction() as db:
+            found = db.execute("SELECT state FROM files WHERE id = ?", (file_id,)).fetchone()
+            if found is None or found["state"] != before:
+                return False
+            _set_state(db, file_id, after, {})
+        return True
 
     def begin_attempt(self, file_id: int) -> int:
         """Count a run of the file starting; returns how many started without ending."""

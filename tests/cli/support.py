@@ -4,8 +4,11 @@ process, with a clean environment (no TESSERA_* from the test run)."""
 from __future__ import annotations
 
 import os
+import pty
+import select
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 BIN = Path(sys.executable).parent
@@ -23,6 +26,42 @@ def script(name: str, *args: str, cwd: Path, env: dict[str, str] | None = None) 
         check=False,
     )
     return Run(done.returncode, done.stdout, done.stderr)
+
+
+def with_terminal(name: str, *args: str, answer: str) -> Run:
+    """Run `name` with a terminal (a pty) as stdin, stdout and stderr, typing `answer`
+    and Enter when it asks; `out` is everything the terminal showed."""
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [str(BIN / name), *args],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        env=clean_env(),
+        close_fds=True,
+    )
+    os.close(follower)
+    shown = b""
+    typed = False
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([leader], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            shown += chunk
+            if not typed and b"[y/N]" in shown:
+                os.write(leader, answer.encode() + b"\n")
+                typed = True
+        elif process.poll() is not None:
+            break
+    os.close(leader)
+    code = process.wait(timeout=30)
+    return Run(code, shown.decode("utf-8", "replace").replace("\r\n", "\n"), "")
 
 
 def clean_env() -> dict[str, str]:
