@@ -81,6 +81,15 @@ class TransientError(DestinationError):
         super().__init__(message, code)
         self.retry_after = retry_after
 
+    @property
+    def reason(self) -> str:
+        """What went wrong, in a word or two, for a "retrying (...)" line."""
+        if isinstance(self, Throttled):
+            return "throttled"
+        if self.code is not None:
+            return f"HTTP {self.code}" if 100 <= self.code < 600 else f"error {self.code}"
+        return "timed out" if "timed out" in str(self) else "connection failed"
+
 
 class Throttled(TransientError):
     """Over the platform's rate limit: retry on the scale of the limit's window."""

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from distributor.destinations.base import Destination
 from distributor.errors import AuthError, BadRequest, DestinationError, TransientError
@@ -31,15 +32,38 @@ class ExecResult:
     errors: list[str] = field(default_factory=list)
 
 
-# Told (rows, action) as batches settle; a CLI draws a bar with it.
-Advance = Callable[[int, str], None]
-# Given the plan's row count, a context in which to advance.
-Progress = Callable[[int], AbstractContextManager[Advance]]
+class Meter(Protocol):
+    """What the executor tells a watcher (a CLI draws a bar with it): counts only."""
+
+    def settled(self, rows: int, action: str) -> None:
+        """A batch of `rows` was acked or errored."""
+
+    def split(self) -> None:
+        """A refused batch became two: one batch more in all."""
+
+    def retrying(self, reason: str, delay: float) -> None:
+        """A call failed (`reason`: throttled, HTTP 503, timed out...); the next try is
+        in `delay` seconds."""
+
+
+# Given the plan (its rows and batches), a context in which to watch it run.
+Progress = Callable[[Plan], AbstractContextManager[Meter]]
+
+
+class _Quiet:
+    def settled(self, rows: int, action: str) -> None:
+        pass
+
+    def split(self) -> None:
+        pass
+
+    def retrying(self, reason: str, delay: float) -> None:
+        pass
 
 
 @contextmanager
-def _no_progress(rows: int) -> Iterator[Advance]:
-    yield lambda rows, action: None
+def _no_progress(plan: Plan) -> Iterator[Meter]:
+    yield _Quiet()
 
 
 class Executor:
@@ -63,8 +87,8 @@ class Executor:
     ) -> ExecResult:
         """Send every batch of the run: deletes, then adds."""
         ids = self.runs.batch_ids(run_id)
-        with (progress or _no_progress)(plan.rows.height) as advance:
-            job = _Job(plan, audience_id, run_id, ExecResult(), advance)
+        with (progress or _no_progress)(plan) as meter:
+            job = _Job(plan, audience_id, run_id, ExecResult(), meter)
             for action in ACTIONS:  # every delete is settled before any add starts
                 batches = [(b, ids[b.index]) for b in plan.batches if b.action == action]
                 await self._phase(job, batches)
@@ -118,6 +142,7 @@ class Executor:
                     self._give_up(job, batch, batch_id, f"retry window closed: {exc}")
                     return []
                 self.runs.mark(batch_id, "failed", str(exc))
+                job.meter.retrying(exc.reason, delay)
                 with suppress(TimeoutError):
                     await asyncio.wait_for(self.stop.wait(), delay)
                 continue
@@ -133,7 +158,7 @@ class Executor:
                 return []
             self.runs.mark(batch_id, "acked", applied="yes")
             job.result.acked_rows += batch.size
-            job.advance(batch.size, batch.action)
+            job.meter.settled(batch.size, batch.action)
             return []
         return []
 
@@ -158,7 +183,7 @@ class Executor:
         self.runs.mark(batch_id, "errored", error)
         job.result.errored_rows += batch.size
         job.result.errors.append(error)
-        job.advance(batch.size, batch.action)
+        job.meter.settled(batch.size, batch.action)
 
     async def _refused(
         self, job: _Job, batch: Batch, batch_id: int, exc: BadRequest
@@ -175,7 +200,7 @@ class Executor:
             self.runs.mark(batch_id, "errored", str(exc), applied="no")
             job.result.errored_rows += 1
             job.result.errors.append(str(exc))
-            job.advance(1, batch.action)
+            job.meter.settled(1, batch.action)
             return []
         middle = batch.start + batch.size // 2
         halves = (
@@ -183,6 +208,7 @@ class Executor:
             job.plan.sub_batch(batch, middle, batch.end),
         )
         first, second = self.runs.split(job.run_id, batch_id, halves)
+        job.meter.split()
         return [(halves[0], first), (halves[1], second)]
 
 
@@ -194,5 +220,5 @@ class _Job:
     audience_id: str
     run_id: int
     result: ExecResult
-    advance: Advance
+    meter: Meter
     gone_check: asyncio.Future[bool] | None = None

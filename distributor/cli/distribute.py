@@ -9,7 +9,7 @@ import click
 import polars as pl
 
 from config.cli import failure
-from distributor.cli.render import EXIT_CODES, PARTIAL, print_reports, row_bar, run_metrics
+from distributor.cli.render import EXIT_CODES, PARTIAL, print_reports, run_bar, run_metrics
 from distributor.cli.segments import distributed_to, segment_workspace
 from distributor.cli.state import CliState, pass_state
 from distributor.errors import DistributorError
@@ -62,7 +62,7 @@ def distribute_command(
     run holds the segment, 1 any other error, 130 interrupted.
 
     Example: distributor distribute 'sports fans' --account 'Brand US' --dry-run"""
-    bar = None if as_json else row_bar
+    bar = None if as_json else run_bar
     with segment_workspace(state) as ws:
         name, people = members(ws, segment)
         report = ws.distribute(
@@ -105,7 +105,7 @@ def sync_command(
         for name in names:
             try:
                 canonical, people = members(ws, name)
-                bar = None if as_json else row_bar
+                bar = None if as_json else run_bar
                 reports.append(ws.sync(canonical, people, dry_run=dry_run, progress=bar))
             except (ResolverError, DistributorError) as exc:
                 report = getattr(exc, "report", None)

@@ -28,7 +28,9 @@ def script(name: str, *args: str, cwd: Path, env: dict[str, str] | None = None) 
     return Run(done.returncode, done.stdout, done.stderr)
 
 
-def with_terminal(name: str, *args: str, answer: str) -> Run:
+def with_terminal(
+    name: str, *args: str, answer: str = "", env: dict[str, str] | None = None
+) -> Run:
     """Run `name` with a terminal (a pty) as stdin, stdout and stderr, typing `answer`
     and Enter when it asks; `out` is everything the terminal showed."""
     leader, follower = pty.openpty()
@@ -37,7 +39,7 @@ def with_terminal(name: str, *args: str, answer: str) -> Run:
         stdin=follower,
         stdout=follower,
         stderr=follower,
-        env=clean_env(),
+        env={**clean_env(), **(env or {})},
         close_fds=True,
     )
     os.close(follower)

@@ -8,64 +8,20 @@ import json
 import re
 import shlex
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
-from distributor.sandbox.process import SandboxProcess, start_sandbox
-from resolver import sample_frame
-from tests.cli.support import Run, script
+from distributor.sandbox.process import start_sandbox
+from tests.cli.site import Site, make_site
 
 ACCOUNT = "Brand US"
-
-
-@dataclass
-class Site:
-    """A home with partner files served and an ad account, reaching a running emulator."""
-
-    home: Path
-    sandbox: SandboxProcess
-    env: dict[str, str]
-
-    def run(self, name: str, *args: str) -> Run:
-        return script(name, *args, "--home", str(self.home), cwd=self.home.parent, env=self.env)
-
-    def ok(self, name: str, *args: str) -> Run:
-        done = self.run(name, *args)
-        assert done.code == 0, done
-        return done
-
-    def audiences(self, advertiser: int = 0) -> dict[str, str]:
-        """The emulator's audiences in an advertiser: name -> id."""
-        listed = self.sandbox.audiences(self.sandbox.advertiser(advertiser))
-        return {a["name"]: a["audience_id"] for a in listed}
-
-    def add_account(self, name: str, advertiser: int = 0) -> None:
-        advertiser_id = self.sandbox.advertiser(advertiser)
-        code = self.sandbox.auth_code([advertiser_id])
-        self.ok("distributor", "accounts", "add", "tiktok", "--advertiser-id", advertiser_id,
-                "--name", name, "--auth-code", code)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     root = tmp_path_factory.mktemp("undo")
     with start_sandbox("--users", "1000") as sandbox:
-        env = {
-            "TESSERA_TIKTOK__API_BASE_URL": sandbox.base_url,
-            "TESSERA_TIKTOK__APP_ID": str(sandbox.info["app_id"]),
-            "TESSERA_TIKTOK__APP_SECRET": str(sandbox.info["app_secret"]),
-            "TESSERA_INBOX__STABLE_SECONDS": "0",
-        }
-        made = Site(root / "h", sandbox, env)
-        made.ok("resolver", "init")
-        made.ok("resolver", "partners", "add", "acme")
-        sample_frame(300, seed=7).write_csv(made.home / "inbox" / "acme" / "people.csv")
-        (made.home / "inbox" / "acme" / "people.csv.done").write_bytes(b"")
-        made.ok("resolver", "serve", "--once")
-        made.add_account(ACCOUNT)
-        yield made
+        yield make_site(root / "h", sandbox, ACCOUNT)
 
 
 _names = (f"sports fans {n}" for n in itertools.count(1))
