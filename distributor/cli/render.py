@@ -86,7 +86,9 @@ class _RetryColumn(ProgressColumn):
         left = task.fields.get("retry_at", 0.0) - time.monotonic()
         if left <= 0:
             return Text("")
-        return Text(f"retrying ({task.fields['reason']}), next try in {math.ceil(left)} s", "yellow")
+        return Text(
+            f"retrying ({task.fields['reason']}), next try in {math.ceil(left)} s", "yellow"
+        )
 
 
 class _BarMeter:
