@@ -1,52 +1,20 @@
 """What both command lines share: the `--home` option and a group that reports the
 errors a package raises on purpose as one line with an exit status per kind (1 unless the
-package says otherwise), never a traceback; Ctrl-C ends with 130."""
+package says otherwise), never a traceback; Ctrl-C ends with 130 (config/script.py, the
+console scripts, covers the imports before a command runs)."""
 
 from __future__ import annotations
 
-import importlib
 import sys
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, NoReturn, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import click
 
+from config.script import INTERRUPTED
 from config.sections import SettingsError
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def resolver_main() -> None:
-    """The `resolver` console script."""
-    _run_script("resolver.cli")
-
-
-def distributor_main() -> None:
-    """The `distributor` console script."""
-    _run_script("distributor.cli")
-
-
-def _run_script(module: str) -> None:
-    """Import a command line and run it, so that Ctrl-C is "interrupted" and status 130
-    from the first moment: during the imports (Polars alone takes a while), in a command
-    (CleanErrors.invoke), and in clean-up code it lands in (a generator closing, say),
-    where Python would print "Exception ignored ... KeyboardInterrupt"."""
-    sys.unraisablehook = _quiet_interrupts
-    try:
-        command = importlib.import_module(module).main
-    except KeyboardInterrupt:
-        _interrupted()
-    command()
-
-
-def _quiet_interrupts(unraisable: Any) -> None:
-    if not issubclass(unraisable.exc_type, KeyboardInterrupt):
-        sys.__unraisablehook__(unraisable)
-
-
-def _interrupted() -> NoReturn:
-    click.echo("interrupted", err=True)
-    raise SystemExit(INTERRUPTED)
 
 
 class CleanErrors(click.Group):
@@ -66,9 +34,6 @@ class CleanErrors(click.Group):
 
     def exit_code(self, exc: Exception) -> int:
         return next((code for kind, code in self.exit_codes.items() if isinstance(exc, kind)), 1)
-
-
-INTERRUPTED = 130
 
 
 def failure(message: str, exit_code: int = 1) -> click.ClickException:

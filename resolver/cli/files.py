@@ -16,7 +16,8 @@ import polars as pl
 from rich.console import Console
 
 from config.cli import rows_option
-from resolver.cli.render import report_table, row_progress
+from resolver.cli.progress import file_progress
+from resolver.cli.render import report_table
 from resolver.cli.state import CliState, pass_state
 from resolver.graph.partner import partner_graph
 from resolver.graph.rules import GraphRules
@@ -102,7 +103,7 @@ def _run(
     console = Console(stderr=True)
     with (
         tempfile.TemporaryDirectory(prefix="tessera-") as tmp,
-        row_progress(console, title) as progress,
+        file_progress(console, title) as progress,
     ):
         here = Files(
             _stdin_copy(Path(tmp)) if files.input == STDIO else files.input,

@@ -10,7 +10,8 @@ import click
 from rich.console import Console
 
 from config.tables import print_records
-from resolver.cli.render import print_status, row_progress
+from resolver.cli.progress import file_progress
+from resolver.cli.render import print_status
 from resolver.cli.state import CliState, pass_state
 from resolver.inbox.service import Service
 from resolver.inbox.status import status_data
@@ -110,7 +111,7 @@ def serve(state: CliState, once: bool, interval: float | None, as_json: bool) ->
 
 
 def _progress(console: Console) -> Callable[[str, int], AbstractContextManager[Progress | None]]:
-    return lambda label, size: row_progress(console, label)
+    return lambda label, size: file_progress(console, label)
 
 
 @click.command()

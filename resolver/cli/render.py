@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from config.tables import console, print_table
-from resolver.pipeline.report import Progress as Advance
 from resolver.pipeline.report import ResolveReport
 from resolver.state.control import STATES
 
@@ -45,25 +41,6 @@ def report_table(report: ResolveReport, title: str) -> Table:
     for name, value in rows:
         table.add_row(name, str(value))
     return table
-
-
-@contextmanager
-def row_progress(console: Console, label: str) -> Iterator[Advance | None]:
-    """A rows-processed progress bar on stderr when it is a terminal, else nothing."""
-    if not console.is_terminal:
-        yield None
-        return
-    progress = Progress(
-        TextColumn(label),
-        BarColumn(),
-        TextColumn("{task.completed:,} rows"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    )
-    with progress:
-        task = progress.add_task(label, total=None)
-        yield lambda rows: progress.advance(task, rows)
 
 
 def print_status(data: dict[str, Any]) -> None:

@@ -141,6 +141,8 @@ class Ingest:
         self.graphs.discard(rec.id)
         src = work / "src"
         _check_regular(src, rec.name)
+        if progress is not None:
+            progress.begin("checking")  # the content digest, then the format and lines
         mac = self._content_mac(src, work / "sidecar.toml", rec.name)
         self.control.set_state(rec.id, CLAIMED, content_mac=mac)
         original = self.control.retried(self.control.file(rec.id))
@@ -182,9 +184,13 @@ class Ingest:
         with resolution:
             resolution.spool(spool, progress, lambda: self._check_stop(rec.name))
         readmit = self._sidecar(rec).readmit_forgotten
+        if progress is not None:
+            progress.begin("linking")
         taken = self.graphs.take(rec.partner, rec.id, spool, readmit, rec.kind == OPTOUT)
         crash_point("graph_staged", rec.name)
-        self._settle(rec, resolution, spool, taken, out)
+        if progress is not None:
+            progress.begin("writing", resolution.report.rows, "rows")
+        self._settle(rec, resolution, spool, taken, out, progress)
         report = resolution.report
         report.graph = taken.change.counts() if taken.generation is not None else {}
         report.write(out / f"{rec.name}.report.json", file_id=rec.id, kind=rec.kind)
@@ -198,7 +204,13 @@ class Ingest:
             raise Abandoned(name)
 
     def _settle(
-        self, rec: FileRecord, resolution: Resolution, spool: Spool, taken: FileGraph, out: Path
+        self,
+        rec: FileRecord,
+        resolution: Resolution,
+        spool: Spool,
+        taken: FileGraph,
+        out: Path,
+        progress: Progress | None,
     ) -> None:
         """Pass two: the partner's resolved file, the store's members, retired IDs."""
         fmt = self.home.settings.inbox.output_format
@@ -210,6 +222,8 @@ class Ingest:
                 self._check_stop(rec.name)
                 self.store.write_members(staging, n, chunk)
                 writer.write(chunk.select(OUTPUT_COLUMNS))
+                if progress is not None:
+                    progress.advance(chunk.height)
                 if n == 0:
                     crash_point("mid_processing", rec.name)
         retired = self.graphs.retired(rec.partner, taken.state, taken.change)

@@ -42,6 +42,11 @@ def parquet_headers(path: Path) -> tuple[str, ...]:
     return tuple(schema.names)
 
 
+def parquet_rows(path: Path) -> int:
+    """The rows the file's metadata declares (for progress: reading checks them)."""
+    return int(pq.ParquetFile(path).metadata.num_rows)
+
+
 def parquet_chunks(
     path: Path,
     chunk_rows: int,

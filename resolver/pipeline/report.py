@@ -4,16 +4,27 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import polars as pl
 
 from resolver.state.atomic import write_atomic
 
-Progress = Callable[[int], None]  # told the number of rows each chunk held
+
+class Progress(Protocol):
+    """What a long job tells whoever watches it (counts only, never values)."""
+
+    def begin(self, phase: str, total: int | None = None, unit: str = "rows") -> None:
+        """A new phase ("reading", "linking", "writing"), with how much it has to do in
+        `unit` ("bytes" or "rows"; total None when not known)."""
+
+    def advance(self, done: int) -> None:
+        """`done` more units of the phase are done (callable from any thread)."""
+
+    def rows(self, done: int) -> None:
+        """`done` more rows were processed (a chunk went through the stages)."""
 
 
 @dataclass

@@ -34,10 +34,11 @@ from resolver.pipeline.derive import HASH_STAGES, RESOLVE_STAGES
 from resolver.pipeline.job import Job, ResolveOptions, Stage
 from resolver.pipeline.normalize import check_region
 from resolver.pipeline.profiles import get_profile
-from resolver.pipeline.read import Source, open_source, prefetch, read_chunks
+from resolver.pipeline.read import Source, open_source, read_chunks
 from resolver.pipeline.report import Progress, ResolveReport, Tally
 from resolver.pipeline.settle import Settled, settle
 from resolver.pipeline.spool import Keyed, Spool
+from resolver.pipeline.streams import prefetch
 from resolver.state.seal import Sealer
 
 Stop = Callable[[], None]  # raises to abandon a run between chunks
@@ -129,10 +130,18 @@ class Resolution:
         with tempfile.TemporaryDirectory(dir=self.job.options.tmpdir) as tmp:
             spool = Spool(Path(tmp) / "spool", Sealer(os.urandom(32)), "run")
             self.spool(spool, progress)
+            if progress is not None:
+                progress.begin("linking")
             keyed = spool.keyed(junk, NO_KEYS)
             change = apply(state, keyed.nodes, self.job.rules)
             self.report.graph = change.counts()
-            yield from self.settle(spool, keyed, Settled.of(state, change.ids, scheme))
+            settled = Settled.of(state, change.ids, scheme)
+            if progress is not None:
+                progress.begin("writing", self.report.rows, "rows")
+            for chunk in self.settle(spool, keyed, settled):
+                if progress is not None:
+                    progress.advance(chunk.height)
+                yield chunk
 
     def hashed(self, progress: Progress | None = None) -> Iterator[pl.DataFrame]:
         """Match keys and errors only (the `hash` command): no key needed."""
@@ -146,11 +155,16 @@ class Resolution:
         count: Callable[[pl.DataFrame], None],
         progress: Progress | None,
     ) -> Iterator[pl.DataFrame]:
+        source = self.source
+        if progress is not None:
+            total, unit = source.progress_total()
+            progress.begin("reading", total, unit)
+            source = replace(source, on_read=progress.advance)
         try:
-            for chunk in self._engine.run(self.source, self.job, stages):
+            for chunk in self._engine.run(source, self.job, stages):
                 count(chunk)
                 if progress is not None:
-                    progress(chunk.height)
+                    progress.rows(chunk.height)
                 yield chunk
         finally:
             self.close()

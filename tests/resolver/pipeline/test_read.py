@@ -12,8 +12,9 @@ import pytest
 from resolver.errors import InputError
 from resolver.keys import KeyRing
 from resolver.pipeline.job import ResolveOptions
-from resolver.pipeline.read import ReadLimits, prefetch
+from resolver.pipeline.read import ReadLimits
 from resolver.pipeline.run import resolve_file
+from resolver.pipeline.streams import prefetch
 
 SECRET = "secret.person@example.com"
 
