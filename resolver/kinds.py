@@ -42,6 +42,7 @@ ZERO_MAID: Final = "zero_maid"
 INVALID_HASH: Final = "invalid_hash"
 NO_IDENTIFIER: Final = "no_identifier"
 INVALID_ACTION: Final = "invalid_action"
+INVALID_SEGMENT: Final = "invalid_segment"  # a segment name over 128 characters, or control
 BLOCKED_IDENTIFIER: Final = "blocked_identifier"  # every identifier is blocklisted junk
 FORGOTTEN: Final = "forgotten"  # carries an identifier erased by `resolver forget`
 

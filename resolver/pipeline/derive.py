@@ -59,6 +59,8 @@ def key_stage(frame: pl.DataFrame, job: Job, first_row: int) -> pl.DataFrame:
     rejected = (
         pl.when(pl.col("action") == k.INVALID_ACTION)
         .then(pl.lit(k.INVALID_ACTION))
+        .when(pl.col("segment_invalid"))
+        .then(pl.lit(k.INVALID_SEGMENT))
         .when(usable)
         .then(None)
         .otherwise(pl.coalesce(first_error, pl.lit(k.NO_IDENTIFIER)))

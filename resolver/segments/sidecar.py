@@ -9,7 +9,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from resolver.errors import InputError
+from resolver.errors import InputError, SegmentError
+from resolver.segments.names import check_name
 
 FULL, INCREMENTAL = "full", "incremental"
 KNOWN = ("segment", "mode", "readmit_forgotten")
@@ -41,6 +42,11 @@ def read_sidecar(path: Path, data_file: str) -> Sidecar:
     segment = table.get("segment")
     if segment is not None and not isinstance(segment, str):
         raise InputError("bad_sidecar", path.name, "segment must be a string")
+    if segment is not None:
+        try:
+            check_name(segment)
+        except SegmentError as exc:
+            raise InputError("bad_sidecar", path.name, str(exc), column="segment") from None
     readmit = table.get("readmit_forgotten", False)
     if not isinstance(readmit, bool):
         raise InputError("bad_sidecar", path.name, "readmit_forgotten must be true or false")

@@ -135,12 +135,7 @@ def _new_members(
     """(segment, name, old member rows, new member rows) of one segment a data file names.
     A person's last action in the file decides whether they are in."""
     partner, name = named
-    segment = control.segment(normalize_name(name))
-    if segment is not None and segment.partner != partner:
-        raise SegmentError(
-            f"the segment name {name!r} belongs to another partner (segment names are"
-            " unique in Tessera, ignoring case and spacing)"
-        )
+    segment = control.partner_segment(partner, normalize_name(name))
     if segment is not None and segment.source_id is not None:
         raise SegmentError(f"{name!r} is a copy of another segment; files cannot change it")
     old = _existing(control, store, segment)
@@ -148,7 +143,7 @@ def _new_members(
     adds = last.filter(pl.col("action") == "add").get_column("pid")
     added = rows.filter(pl.col("pid").is_in(adds.implode()) & (pl.col("action") == "add"))
     added = added.select(TRIPLE)
-    label = segment.name if segment else name
+    label = segment.given or segment.name if segment else name
     if sidecar.mode == FULL:
         return segment, label, old, added
     deletes = last.filter(pl.col("action") == "delete").get_column("pid")

@@ -57,8 +57,10 @@ CREATE INDEX IF NOT EXISTS files_by_content ON files (partner, content_mac);
 CREATE TABLE IF NOT EXISTS segments (
     id INTEGER PRIMARY KEY,
     partner TEXT NOT NULL,
-    name TEXT NOT NULL,
+    name TEXT NOT NULL,                -- the operators' name, unique in the home
     norm TEXT NOT NULL UNIQUE,
+    given TEXT,                        -- the partner's name, unique per partner
+    given_norm TEXT,
     source_id INTEGER,                 -- a copy follows its source's versions
     version INTEGER NOT NULL DEFAULT 0,
     members INTEGER NOT NULL DEFAULT 0,
@@ -273,6 +275,15 @@ def _migrate(database: Database) -> None:
     columns = {row["name"] for row in database.rows("PRAGMA table_info(files)")}
     if "attempts" not in columns:
         database.write("ALTER TABLE files ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0")
+    segments = {row["name"] for row in database.rows("PRAGMA table_info(segments)")}
+    with database.transaction() as db:
+        for column in ("given", "given_norm") if "given" not in segments else ():
+            db.execute(f"ALTER TABLE segments ADD COLUMN {column} TEXT")
+        # Before names were per partner, a segment's name was also the partner's.
+        db.execute("UPDATE segments SET given = name, given_norm = norm WHERE given IS NULL")
+        db.execute(
+            "CREATE UNIQUE INDEX IF NOT EXISTS segments_given ON segments (partner, given_norm)"
+        )
 
 
 def _set_state(db: sqlite3.Connection, file_id: int, state: str, values: dict[str, Any]) -> None:

@@ -1,6 +1,13 @@
 """The segments' rows in the control database (state/resolver.db, schema in control.py):
 segments, their copies and names, and their versions. `Control` has these methods; every
-transaction that records a file's versions is Control's (`commit`)."""
+transaction that records a file's versions is Control's (`commit`).
+
+A segment has two names. `given` is the partner's (what its files say), unique per
+partner, so a partner never learns that another partner has a segment of the same name.
+`name` is the operators' (what the distributor and `segments` commands use), unique in
+the home: the partner's name when it is free, else qualified as "NAME (PARTNER)". A
+rename changes the operators' name only: the partner's files still reach the segment.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +29,7 @@ class SegmentRecord:
     version: int
     members: int
     updated: float
+    given: str | None  # the partner's name (a copy: its own name)
 
 
 @dataclass(frozen=True)
@@ -62,6 +70,13 @@ class SegmentRows:
         row = self.database.row("SELECT * FROM segments WHERE norm = ?", (norm,))
         return None if row is None else record(SegmentRecord, row)
 
+    def partner_segment(self, partner: str, given_norm: str) -> SegmentRecord | None:
+        """The partner's segment its files call `given_norm` (normalized)."""
+        row = self.database.row(
+            "SELECT * FROM segments WHERE partner = ? AND given_norm = ?", (partner, given_norm)
+        )
+        return None if row is None else record(SegmentRecord, row)
+
     def segment_by_id(self, segment_id: int) -> SegmentRecord:
         row = self.database.row("SELECT * FROM segments WHERE id = ?", (segment_id,))
         if row is None:
@@ -93,7 +108,7 @@ class SegmentRows:
     def create_copy(self, source: SegmentRecord, name: str, norm: str) -> int:
         """A segment that follows `source`, starting at its current version's members."""
         with self.database.transaction() as db:
-            copy_id = create_segment(db, source.partner, name, norm, source.id)
+            copy_id = create_segment(db, source.partner, (name, norm), source.id, exact=True)
             row = self.version(source.id, source.version)
             if row is not None:  # the source's members, all of them joined
                 first = NewVersion(
@@ -113,14 +128,22 @@ class SegmentRows:
 
 
 def create_segment(
-    db: sqlite3.Connection, partner: str, name: str, norm: str, source_id: int | None
+    db: sqlite3.Connection,
+    partner: str,
+    given: tuple[str, str],
+    source_id: int | None,
+    exact: bool = False,
 ) -> int:
+    """A new segment of `partner` named `given` (name, normalized); its operators' name
+    is the same when free, else qualified (`exact`: that name or SegmentError)."""
+    name, norm = given
+    label, label_norm = (name, norm) if exact else _free_label(db, partner, given)
     now = time.time()
     try:
         cur = db.execute(
-            "INSERT INTO segments (partner, name, norm, source_id, created, updated)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (partner, name, norm, source_id, now, now),
+            "INSERT INTO segments (partner, name, norm, given, given_norm, source_id, created,"
+            " updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (partner, label, label_norm, name, norm, source_id, now, now),
         )
     except sqlite3.IntegrityError:
         raise SegmentError(
@@ -131,6 +154,18 @@ def create_segment(
     return cur.lastrowid
 
 
+def _free_label(db: sqlite3.Connection, partner: str, given: tuple[str, str]) -> tuple[str, str]:
+    name, norm = given
+    candidates = [(name, norm)] + [
+        (f"{name} ({partner}{suffix})", f"{norm} ({partner}{suffix})".casefold())
+        for suffix in ["", *(f" {n}" for n in range(2, 100))]
+    ]
+    for label, label_norm in candidates:
+        if db.execute("SELECT 1 FROM segments WHERE norm = ?", (label_norm,)).fetchone() is None:
+            return label, label_norm
+    raise SegmentError(f"no free name for the segment {name!r} of partner {partner}")
+
+
 def add_versions(
     db: sqlite3.Connection, versions: Sequence[NewVersion], file_id: int | None
 ) -> None:
@@ -138,7 +173,7 @@ def add_versions(
     for v in versions:
         segment_id = v.segment_id
         if segment_id is None:
-            segment_id = create_segment(db, v.partner, v.name, v.norm, None)
+            segment_id = create_segment(db, v.partner, (v.name, v.norm), None)
         db.execute(
             "INSERT INTO segment_versions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (segment_id, v.version, file_id, v.members, v.added, v.removed, v.path, now),

@@ -144,25 +144,32 @@ def test_incremental_sidecar_and_optout(acme: Home) -> None:
         assert segments.get("sports").members == 27
 
 
-def test_segment_names_are_unique_across_partners(acme: Home) -> None:
+def test_segment_names_are_per_partner_and_a_clash_reveals_nothing(acme: Home) -> None:
+    """Two partners' "sports fans" are two segments: the second partner's file is taken as
+    usual (it used to be quarantined, telling zenith that another partner had the name),
+    and the operators' name of its segment is qualified."""
     drop(acme, "acme", "a.csv", csv_text(people(0, 10, "Sports Fans")))
-    drop(acme, "zenith", "z.csv", csv_text(people(0, 10, "sports  fans")))
-    counts = run_once(acme)
-    assert counts == {"purged": 1, "quarantined": 1}
-    error = json.loads(next((acme.quarantine / "zenith").glob("*.error.json")).read_text())
-    assert error["code"] == "segment_conflict"
-    assert not list((acme.outbox / "zenith").glob("*"))
+    drop(acme, "zenith", "z.csv", csv_text(people(0, 12, "sports  fans")))
+    assert run_once(acme) == {"purged": 2}
+    assert not list((acme.quarantine / "zenith").glob("*"))
+    told = (acme.outbox / "zenith" / "z.csv.report.json").read_text()
+    assert "acme" not in told
+    assert "another partner" not in told
     with Segments(acme) as segments:
+        listed = sorted((s.name, s.partner, s.members) for s in segments.all())
+        assert listed == [("Sports Fans", "acme", 10), ("sports fans (zenith)", "zenith", 12)]
         with pytest.raises(SegmentError, match="already taken"):
             segments.copy("sports fans", "SPORTS FANS")
         copy = segments.copy("sports fans", "Sports fans (EU account)")
         assert copy.members == 10
         assert copy.copy_of == "Sports Fans"
-    drop(acme, "acme", "b.csv", csv_text(people(5, 10, "Sports Fans")))
-    run_once(acme)
+        segments.rename("sports fans (zenith)", "Zenith sports")
+    # zenith's files still reach its segment by zenith's own name
+    drop(acme, "zenith", "z2.csv", csv_text(people(0, 5, "Sports Fans")))
+    assert run_once(acme) == {"purged": 1}
     with Segments(acme) as segments:
-        assert [v.version for v in segments.versions("sports fans (eu account)")] == [1, 2]
-        assert segments.get("sports fans (eu account)").members == 10
+        assert segments.get("Zenith sports").members == 5
+        assert segments.get("Sports Fans").members == 10
 
 
 def test_cli_partners_status_and_serve(acme: Home) -> None:
