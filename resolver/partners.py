@@ -6,6 +6,7 @@ place a file's options come from, for `serve` and `resolver resolve --partner` a
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -41,6 +42,13 @@ def add_partner(home: Home, name: str, region: str | None = None) -> bool:
     given = None if region is None else check_region(region)
     home.initialize()
     with Control(home.control_db) as control:
+        retired = control.retired_partner(name)
+        if retired is not None:
+            when = time.strftime("%Y-%m-%d", time.gmtime(retired[1]))
+            raise OptionError(
+                f"partner {name} was removed on {when}: its person IDs were given out, so"
+                " its name is retired; register the partner under another name"
+            )
         known = control.partner(name)
         region = given or (known.region if known else DEFAULT_REGION)
         if known is not None and known.region != region:

@@ -9,6 +9,7 @@ from contextlib import AbstractContextManager
 import click
 from rich.console import Console
 
+from config.cli import confirm, yes_option
 from config.tables import print_records
 from resolver.cli.progress import file_progress
 from resolver.cli.render import print_status
@@ -17,6 +18,7 @@ from resolver.inbox.service import Service
 from resolver.inbox.status import status_data
 from resolver.partners import add_partner, update_partner
 from resolver.pipeline.report import Progress
+from resolver.removal import distributed_segments, remove_partner, survey
 from resolver.state.control import COMMITTED, PURGED, QUARANTINED, Control
 
 
@@ -55,6 +57,26 @@ def partners_update(state: CliState, name: str, region: str) -> None:
     home = state.home()
     before, after = update_partner(home, name, region)
     click.echo(f"partner {name}: region {before} -> {after}")
+
+
+@partners.command("remove")
+@click.argument("name")
+@yes_option
+@pass_state
+def partners_remove(state: CliState, name: str, yes: bool) -> None:
+    """Remove a partner and everything held for it: its inbox, outbox and quarantine,
+    its identity graph, segments and file records. Its person IDs stop meaning anyone,
+    so its name cannot be registered again. Refused while `serve` runs or while any of
+    its segments is distributed.
+
+    Example: resolver partners remove acme"""
+    home = state.home()
+    found = survey(home, name)
+    distributed = distributed_segments(home, found.segments)
+    if not distributed:
+        confirm(f"This will delete {found.summary}. Go on?", yes)
+    remove_partner(home, name, distributed)
+    click.echo(f"removed partner {name}")
 
 
 @partners.command("list")

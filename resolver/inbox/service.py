@@ -59,7 +59,7 @@ class Summary:
 
 
 @contextmanager
-def _lock(home: Home) -> Iterator[None]:
+def serve_lock(home: Home) -> Iterator[None]:
     private_dir(home.state)
     fd = os.open(home.state / "serve.lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
@@ -108,7 +108,7 @@ class Service:
         interval = interval or self.home.settings.inbox.interval_seconds
         summary = Summary()
         started = time.perf_counter()
-        with _lock(self.home), _signals(self):
+        with serve_lock(self.home), _signals(self):
             summary.recovered, summary.swept = recover(
                 self.home, self.ingest, lambda rec: self._resume(rec, summary, progress), self.log
             )

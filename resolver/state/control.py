@@ -1,6 +1,7 @@
 """The resolver's control plane: one SQLite database (state/resolver.db) holding partners,
 the state of every inbox file, and segments with their versions; every SQL statement of
-the resolver but the graph's (graphdb.py) and the segments' (segmentdb.py, a mixin). A
+the resolver but the graph's (graphdb.py), the segments' (segmentdb.py, a mixin) and a
+partner's removal (removal.py). A
 file moves through claimed → processed → committed → purged, or claimed → quarantined |
 duplicate, and every move is one transaction, so a crash leaves each file in exactly one
 state that the next start resumes from. Segment versions point at immutable Parquet
@@ -32,6 +33,11 @@ CREATE TABLE IF NOT EXISTS partners (
     name TEXT PRIMARY KEY,
     region TEXT NOT NULL,
     created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS retired_partners (   -- removed partners' names (removal.py)
+    name TEXT PRIMARY KEY,
+    state TEXT NOT NULL,               -- "removing" | "removed"
+    removed REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS files (
     id INTEGER PRIMARY KEY,
@@ -148,6 +154,13 @@ class Control(SegmentRows):
     def partner(self, name: str) -> PartnerRecord | None:
         row = self.database.row("SELECT * FROM partners WHERE name = ?", (name,))
         return None if row is None else record(PartnerRecord, row)
+
+    def retired_partner(self, name: str) -> tuple[str, float] | None:
+        """(state, when) of a removed partner's name: it is never registered again."""
+        row = self.database.row(
+            "SELECT state, removed FROM retired_partners WHERE name = ?", (name,)
+        )
+        return None if row is None else (str(row["state"]), float(row["removed"]))
 
     # -- files ----------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.support import Run, script
+from tests.cli.support import Run, script, with_terminal
 
 
 @pytest.fixture
@@ -72,3 +72,29 @@ def test_resolve_for_an_unregistered_partner_says_so(tmp_path: Path, home: str) 
     assert "note: ghost is not a partner of this home" in run.err
     registered = _resolve(tmp_path, home, "acme")
     assert "not a partner" not in registered.err
+
+
+def test_remove_spells_out_what_goes_asks_and_retires_the_name(tmp_path: Path, home: str) -> None:
+    inbox = Path(home) / "inbox" / "acme"
+    (inbox / "a.csv").write_text("email,segment\na@example.com,fans\nb@example.com,fans\n")
+    (inbox / "a.csv.done").write_bytes(b"")
+    assert script("resolver", "serve", "--once", "--home", home, cwd=tmp_path).code == 0
+    said_no = with_terminal("resolver", "partners", "remove", "acme", "--home", home, answer="n")
+    assert said_no.code == 1
+    assert (
+        "This will delete partner acme: 1 file record(s), 0 file(s) waiting in its inbox, 2 in"
+        " its outbox, 0 in quarantine, an identity graph of 2 identifiers, and 1 segment(s)"
+        " ('fans'); its person IDs stop meaning anyone and its name cannot be registered"
+        " again. Go on? [y/N]"
+    ) in " ".join(said_no.out.split())
+    assert (Path(home) / "outbox" / "acme").exists()
+    no_terminal = script("resolver", "partners", "remove", "acme", "--home", home, cwd=tmp_path)
+    assert no_terminal.code == 1
+    assert "Pass --yes" in no_terminal.one_line_error
+    run = script("resolver", "partners", "remove", "acme", "--yes", "--home", home, cwd=tmp_path)
+    assert run.code == 0, run
+    assert run.out.strip() == "removed partner acme"
+    assert not (Path(home) / "outbox" / "acme").exists()
+    again = script("resolver", "partners", "add", "acme", "--home", home, cwd=tmp_path)
+    assert again.code == 1
+    assert "its name is retired" in again.one_line_error
