@@ -27,6 +27,7 @@ from rich.text import Text
 from config import tables
 from distributor.errors import AudienceGone, AuthError, Busy
 from distributor.executor import Meter
+from distributor.ledger import REMOVING
 from distributor.plan import Plan
 
 PARTIAL = 3  # a run finished with members errored or pending
@@ -67,7 +68,11 @@ def run_metrics(row: dict[str, Any], running: bool = False) -> dict[str, Any]:
     metrics = json.loads(row.get("metrics") or "{}")
     merged = {**metrics, **{k: v for k, v in row.items() if k != "metrics" and v is not None}}
     merged.setdefault("status", "never run")
-    if merged.pop("audience_status", None) == "gone":
+    audience = merged.pop("audience_status", None)
+    if audience == REMOVING:
+        merged["status"] = "removing"
+        merged["message"] = "undistribute was cut short: run it again to finish"
+    elif audience == "gone":
         merged["status"] = "audience gone"
         merged["message"] = "the audience was deleted on the platform: distribute --recreate"
     elif merged["status"] in ("running", "preparing") and not running:

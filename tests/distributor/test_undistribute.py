@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from distributor.cli.render import run_metrics
 from distributor.errors import RuleError, TransientError
 from distributor.ledger.distributions import Distributions
 from distributor.sandbox.handle import InProcessSandbox
@@ -48,6 +49,9 @@ def test_a_crash_after_the_first_step_is_finished_by_undistributing_again(
             asyncio.run(undistribute(ws, "fans", "acme", delete_audience=False))
     (marked,) = ws.ledger.distributions.all()
     assert marked.status == "removing"
+    (shown,) = [run_metrics(r) for r in ws.ledger.distributions.last_runs()]
+    assert shown["status"] == "removing"  # what `distributor status` says
+    assert "run it again" in shown["message"]
     with pytest.raises(RuleError, match="being undistributed: finish with `distributor undis"):
         ws.sync("fans", members(range(10)))
     done = asyncio.run(undistribute(ws, "fans", "acme", delete_audience=False))
