@@ -18,6 +18,7 @@ COMMANDS = [
     ["distributor", "segments", "show", "sports fans"],
     ["resolver", "status"],
     ["resolver", "partners", "list"],
+    ["resolver", "quarantine", "list"],
 ]
 
 
@@ -61,5 +62,7 @@ def test_tables_fit_the_terminal_and_keep_every_id_whole(
     if argv[:2] == ["distributor", "status"]:
         for found in _ids(demo_home):
             assert found in run.out
-    if argv == ["resolver", "status"]:
+    if argv in (["resolver", "status"], ["resolver", "quarantine", "list"]):
         assert "message" in run.out  # the quarantined file says why
+    if argv == ["resolver", "quarantine", "list"]:
+        assert "expires" in run.out
