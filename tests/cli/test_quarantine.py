@@ -28,6 +28,8 @@ def _drop_bad_file(home: Path) -> int:
     (inbox / "people.csv.done").write_bytes(b"")
     assert _resolver(home, "serve", "--once").code == 0
     (found,) = _quarantined(home)
+    assert set(found) == {"file_id", "partner", "file", "when", "code", "line", "column",
+                          "message", "expires"}  # fmt: skip
     assert found["code"] == "no_identifier_column"
     assert found["file"] == "people.csv"
     expires = time.mktime(time.strptime(str(found["expires"]), "%Y-%m-%d %H:%M")) - time.timezone

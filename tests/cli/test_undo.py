@@ -71,6 +71,7 @@ def test_undistribute_can_delete_the_audience(site: Site, distributed: str) -> N
         "--delete-audience", "--yes", "--json",
     )  # fmt: skip
     done = json.loads(run.out)
+    assert set(done) == {"segment", "account", "audience_id", "audience_name", "audience", "runs"}
     assert done["segment"] == distributed  # the name as the ledger spells it
     assert done["audience"] == "deleted"
     assert done["runs"] == 1
