@@ -71,3 +71,16 @@ def test_purge_asks_first(home: Path) -> None:
     assert "deleted 1 quarantined file(s)" in said_yes.out
     assert _quarantined(home) == []
     assert list((home / "quarantine" / "acme").iterdir()) == []
+
+
+def test_quarantined_files_expire_at_the_next_start(home: Path) -> None:
+    file_id = _drop_bad_file(home)
+    time.sleep(1.0)
+    env = {"TESSERA_INBOX__QUARANTINE_DAYS": "0.00001"}  # 0.86 s
+    run = script("resolver", "serve", "--once", "--home", str(home), cwd=home.parent, env=env)
+    assert run.code == 0, run
+    assert "deleted 1 quarantined file(s) past inbox.quarantine_days" in run.err
+    assert _quarantined(home) == []
+    assert list((home / "quarantine" / "acme").iterdir()) == []
+    gone = _resolver(home, "quarantine", "retry", str(file_id))
+    assert gone.one_line_error == f"Error: file {file_id} is not quarantined (it is discarded)"
