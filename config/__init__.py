@@ -29,34 +29,16 @@ if TYPE_CHECKING:
         resolve_home,
     )
 
-# Loaded on first use, so the console scripts (config/script.py) start on the standard
-# library alone.
-_SECTIONS = (
-    "DistributorSettings",
-    "InboxSettings",
-    "KeysSettings",
-    "PartnerSettings",
-    "ResolverSettings",
-    "SandboxSettings",
-    "SettingsError",
-    "TikTokSettings",
-)
-_SETTINGS = (
-    "DEFAULT_HOME",
-    "ENV_PREFIX",
-    "Secret",
-    "Settings",
-    "defaults_text",
-    "load_settings",
-    "resolve_home",
-)
-_HOME = dict.fromkeys(_SECTIONS, "config.sections") | dict.fromkeys(_SETTINGS, "config.settings")
-
 
 def __getattr__(name: str) -> Any:
-    if name not in _HOME:
-        raise AttributeError(f"module 'config' has no attribute {name!r}")
-    return getattr(importlib.import_module(_HOME[name]), name)
+    """The names of `__all__`, loaded on first use, so the console scripts
+    (config/script.py) start on the standard library alone."""
+    if name in __all__:
+        for module in ("config.sections", "config.settings"):
+            found = importlib.import_module(module)
+            if hasattr(found, name):
+                return getattr(found, name)
+    raise AttributeError(f"module 'config' has no attribute {name!r}")
 
 
 __all__ = [
