@@ -20,6 +20,7 @@ Three steps, each safe to crash after, and `remove` again finishes one a crash c
 
 from __future__ import annotations
 
+import shlex
 import shutil
 import sqlite3
 import time
@@ -95,7 +96,10 @@ def remove_partner(home: Home, name: str, distributed: list[str]) -> PartnerData
     check_partner_name(name)
     found = survey(home, name)
     if distributed:
-        undo = ", ".join(f"`distributor undistribute '{s}' --account ACCOUNT`" for s in distributed)
+        undo = ", ".join(
+            "`" + shlex.join(["distributor", "undistribute", s, "--account", "ACCOUNT"]) + "`"
+            for s in distributed
+        )
         raise OptionError(
             f"partner {name}'s segments are distributed ({', '.join(map(repr, distributed))}):"
             f" undistribute them first ({undo}); `distributor status` shows the accounts"

@@ -4,6 +4,8 @@ while serve runs or while its segments are distributed."""
 
 from __future__ import annotations
 
+import re
+import shlex
 import shutil
 import sqlite3
 from pathlib import Path
@@ -98,8 +100,10 @@ def test_refused_while_its_segments_are_distributed(served: Home) -> None:
         ledger.execute("INSERT INTO distributions VALUES ('Acme Fans')")
     distributed = distributed_segments(served, survey(served, "acme").segments)
     assert distributed == ["acme fans"]
-    with pytest.raises(OptionError, match="undistribute them first"):
+    with pytest.raises(OptionError, match="undistribute them first") as refused:
         remove_partner(served, "acme", distributed)
+    pasted = [shlex.split(c) for c in re.findall(r"`([^`]+)`", str(refused.value))]
+    assert ["distributor", "undistribute", "acme fans", "--account", "ACCOUNT"] in pasted
     assert survey(served, "acme").files == 2
 
 
