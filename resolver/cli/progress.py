@@ -77,7 +77,10 @@ class _Bar:
 
 
 class _Lines:
-    """The Progress without a terminal: a line every `every` seconds on stderr."""
+    """The Progress without a terminal: a line every `every` seconds on stderr. The
+    reading thread only adds to a count (no lock, no printing: an interrupt could leave
+    either held by the main thread, and the reader waiting on it); the main thread
+    prints, after each chunk."""
 
     def __init__(self, console: Console, label: str, every: float = 10.0) -> None:
         self.console, self.label, self.every = console, label, every
@@ -85,26 +88,25 @@ class _Lines:
         self.total: int | None = None
         self.done = self.done_rows = 0
         self.started = self.said = time.monotonic()
-        self.lock = threading.Lock()
 
     def begin(self, phase: str, total: int | None = None, unit: str = "rows") -> None:
-        with self.lock:
-            self.phase, self.total, self.unit, self.done = phase, total, unit, 0
-            self.started = time.monotonic()
+        self.phase, self.total, self.unit, self.done = phase, total, unit, 0
+        self.started = time.monotonic()
 
     def advance(self, done: int) -> None:
-        with self.lock:
-            self.done += done
-            now = time.monotonic()
-            if now - self.said < self.every:
-                return
-            self.said = now
-            line = self.line(now - self.started)
-        self.console.print(line, highlight=False)
+        self.done += done
+        if threading.current_thread() is threading.main_thread():
+            self._say()
 
     def rows(self, done: int) -> None:
-        with self.lock:
-            self.done_rows += done
+        self.done_rows += done
+        self._say()
+
+    def _say(self) -> None:
+        now = time.monotonic()
+        if now - self.said >= self.every:
+            self.said = now
+            self.console.print(self.line(now - self.started), highlight=False)
 
     def line(self, seconds: float) -> str:
         speed = self.done / seconds if seconds > 0 else 0.0

@@ -12,6 +12,8 @@ from typing import Any
 
 import polars as pl
 
+STUCK_SECONDS = 5.0
+
 
 def prefetch(chunks: Iterator[pl.DataFrame], depth: int = 1) -> Iterator[pl.DataFrame]:
     """The same chunks, read `depth` ahead on a thread: parsing the next chunk (pyarrow,
@@ -36,17 +38,21 @@ def prefetch(chunks: Iterator[pl.DataFrame], depth: int = 1) -> Iterator[pl.Data
 
     worker = threading.Thread(target=produce, name="tessera-prefetch", daemon=True)
     worker.start()
+    ended = False
     try:
         while True:
             kind, item = queue.get()
             if kind == "end":
+                ended = True
                 return
             if kind == "error":
                 raise item
             yield item
     finally:
         stop.set()
-        worker.join()
+        # Left early (an error, Ctrl-C): a worker stuck in a callback, on a lock that an
+        # interrupt left held, must not hold up the exit; it is a daemon thread.
+        worker.join(None if ended else STUCK_SECONDS)
 
 
 class Counted(io.FileIO):

@@ -20,6 +20,8 @@ FAST_RETRIES = {
     "TESSERA_DISTRIBUTOR__BATCH_SIZE": "10",
     "TESSERA_DISTRIBUTOR__BACKOFF_INITIAL_SECONDS": "0.2",
     "TESSERA_DISTRIBUTOR__BACKOFF_MAX_SECONDS": "1",
+    "TESSERA_DISTRIBUTOR__THROTTLE_INITIAL_SECONDS": "0.2",
+    "TESSERA_DISTRIBUTOR__THROTTLE_MAX_SECONDS": "1",
 }
 
 
@@ -32,12 +34,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 
 def test_backing_off_says_why_and_when_without_a_terminal(site: Site) -> None:
     site.ok("distributor", "segments", "copy", "sports fans", "--name", "flaky")
-    site.sandbox.faults(error_rate_5xx=0.6)
+    site.sandbox.limits(per_second=2, per_minute=3000)  # 16 requests at once: throttled
     try:
         run = site.ok("distributor", "distribute", "flaky", "--account", ACCOUNT)
     finally:
-        site.sandbox.faults()
-    assert re.search(r"^retrying \(HTTP 503\), next try in \d+ s$", run.err, re.M), run
+        site.sandbox.limits(per_second=50, per_minute=3000)
+    assert re.search(r"^retrying \(throttled\), next try in \d+ s$", run.err, re.M), run
     assert "Traceback" not in run.err
 
 

@@ -266,3 +266,13 @@ def test_throttling_backs_off_on_the_limits_windows_not_an_outages() -> None:
     # a burst of 12 throttled answers for one batch costs minutes, not a quarter hour
     assert sum(throttled[:12]) < 6 * 60
     assert sum(outage[:12]) > 10 * 60
+
+
+def test_a_transient_error_says_why_in_a_word_or_two() -> None:
+    from distributor.errors import Throttled, TransientError
+
+    assert Throttled("segment/mapping/: 40100", code=40100).reason == "throttled"
+    assert TransientError("segment/mapping/: HTTP 503", code=503).reason == "HTTP 503"
+    assert TransientError("segment/mapping/: Internal error", code=50000).reason == "error 50000"
+    assert TransientError("segment/mapping/: timed out").reason == "timed out"
+    assert TransientError("x: connection failed (ConnectError)").reason == "connection failed"
