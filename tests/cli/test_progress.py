@@ -32,6 +32,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         yield make_site(root / "h", sandbox, ACCOUNT, **FAST_RETRIES)
 
 
+@pytest.mark.slow  # a real emulator process: in the slow pass
 def test_backing_off_says_why_and_when_without_a_terminal(site: Site) -> None:
     site.ok("distributor", "segments", "copy", "sports fans", "--name", "flaky")
     site.sandbox.limits(per_second=2, per_minute=3000)  # 16 requests at once: throttled
@@ -43,6 +44,7 @@ def test_backing_off_says_why_and_when_without_a_terminal(site: Site) -> None:
     assert "Traceback" not in run.err
 
 
+@pytest.mark.slow
 def test_a_terminal_shows_rows_and_batches_of_their_totals(site: Site) -> None:
     site.ok("distributor", "segments", "copy", "sports fans", "--name", "watched")
     site.sandbox.limits(per_second=4, per_minute=3000)  # slow enough to be drawn

@@ -15,6 +15,9 @@ from distributor.sandbox.process import start_sandbox
 from tests.cli.site import Site, make_site
 
 ACCOUNT = "Brand US"
+# A real emulator process and two scripts per test: in the slow pass, to keep the default
+# run under 10 minutes on 2 cores.
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
