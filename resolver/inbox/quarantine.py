@@ -56,7 +56,7 @@ class Kept:
 
 
 def original(home: Home, rec: FileRecord) -> Path:
-    """Where the file was in the inbox."""
+    """Where the file was in the inbox (claimed from, or sent back to by a retry)."""
     return home.inbox / os.fsdecode(bytes.fromhex(rec.work_name))
 
 

@@ -64,7 +64,7 @@ def reclaim(home: Home, rec: FileRecord) -> None:
     folder, the sidecar, the file, the `.done` marker) is redone if it was not done, so a
     claim is one recoverable step and nothing of it stays behind in the inbox."""
     work = private_dir(home.work / rec.partner / str(rec.id))
-    original = home.inbox / os.fsdecode(bytes.fromhex(rec.work_name))
+    original = quarantine.original(home, rec)
     sidecar = original.with_name(original.name + ".toml")
     moved = work / "sidecar.toml"
     if rec.sidecar and not moved.exists() and sidecar.is_file() and not sidecar.is_symlink():

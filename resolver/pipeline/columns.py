@@ -120,19 +120,17 @@ def detect_columns(
 
 
 def segment_and_action(columns: ColumnMap) -> list[pl.Expr]:
-    """`segments` (a list: `a|b` names two, blanks dropped), `segment_invalid` (a name
-    names.check_name refuses: the row is rejected as kinds.INVALID_SEGMENT) and `action`
-    ("add", "delete", null when blank, or kinds.INVALID_ACTION for anything else), from a
-    raw frame."""
-    return [_segments(columns), _segment_invalid(columns), _action(columns)]
+    """`segments` (a list: `a|b` names two, blanks dropped) and `action` ("add", "delete",
+    null when blank, or kinds.INVALID_ACTION for anything else), from a raw frame."""
+    return [_segments(columns), _action(columns)]
 
 
-def _segment_invalid(columns: ColumnMap) -> pl.Expr:
-    if columns.kinds.get(k.SEGMENT) is None:
-        return pl.repeat(False, pl.len(), dtype=pl.Boolean).alias("segment_invalid")
+def segment_invalid() -> pl.Expr:
+    """`segment_invalid`, from the `segments` column: a name names.check_name refuses
+    (the row is rejected as kinds.INVALID_SEGMENT)."""
     folded = pl.element().str.replace_all(r"\s+", " ").str.strip_chars()
     bad = (folded.str.len_chars() > MAX_NAME) | folded.str.contains(r"[\x00-\x1f]")
-    return _segments(columns).list.eval(bad).list.any().alias("segment_invalid")
+    return pl.col("segments").list.eval(bad).list.any().alias("segment_invalid")
 
 
 def _segments(columns: ColumnMap) -> pl.Expr:

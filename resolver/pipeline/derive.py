@@ -16,7 +16,7 @@ from __future__ import annotations
 import polars as pl
 
 from resolver import kinds as k
-from resolver.pipeline.columns import segment_and_action
+from resolver.pipeline.columns import segment_and_action, segment_invalid
 from resolver.pipeline.identity import KEY_COLUMNS, node_keys
 from resolver.pipeline.job import Job, Stage
 from resolver.pipeline.prepare import prepare
@@ -48,7 +48,8 @@ def prepare_stage(raw: pl.DataFrame, job: Job, first_row: int) -> pl.DataFrame:
         nodes="all",
         maid_type=opts.maid_type,
     )
-    return prepared.hstack(raw.select(segment_and_action(job.columns)))
+    found = raw.select(segment_and_action(job.columns)).with_columns(segment_invalid())
+    return prepared.hstack(found)
 
 
 def key_stage(frame: pl.DataFrame, job: Job, first_row: int) -> pl.DataFrame:
