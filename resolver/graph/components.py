@@ -11,9 +11,12 @@ from __future__ import annotations
 from typing import TypeVar
 
 import numpy as np
+import polars as pl
 from numpy.typing import NDArray
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
+
+from resolver.graph import kernels
 
 try:  # the kernel behind connected_components(directed=False); see _labels
     from scipy.sparse.csgraph._traversal import (
@@ -29,6 +32,9 @@ N = TypeVar("N", bound=np.integer)
 
 def components(n: int, src: NDArray[np.integer], dst: NDArray[np.integer]) -> Ids:
     """Per node 0..n-1, the smallest node id of its component over the edges (src, dst)."""
+    if kernels.wanted(len(src)):
+        found: Ids = kernels.use("smallest_components")(n, src, dst)
+        return found
     labels = np.arange(n, dtype=ID)
     if len(src) == 0:
         return labels
@@ -78,7 +84,7 @@ def _smallest(n: int, src: NDArray[np.integer], dst: NDArray[np.integer]) -> Ids
 def distinct(values: NDArray[N]) -> NDArray[N]:
     """The sorted distinct values of an integer array. numpy 2.4's `np.unique` hashes
     integers, about 25 times slower than sorting at 20M values (27 s against 1 s here)."""
-    ordered = np.sort(values)
+    ordered = _sort(values)
     if len(ordered) < 2:
         return ordered
     out: NDArray[N] = ordered[np.concatenate([[True], ordered[1:] != ordered[:-1]])]
@@ -87,11 +93,20 @@ def distinct(values: NDArray[N]) -> NDArray[N]:
 
 def distinct_counts(values: NDArray[N]) -> tuple[NDArray[N], NDArray[np.int64]]:
     """The sorted distinct values and how often each occurs."""
-    ordered = np.sort(values)
+    ordered = _sort(values)
     if len(ordered) == 0:
         return ordered, np.zeros(0, dtype=np.int64)
     starts = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]]))
     return ordered[starts], np.diff(np.append(starts, len(ordered)))
+
+
+def _sort(values: NDArray[N]) -> NDArray[N]:
+    """Sorted values. Polars sorts large arrays on both cores, and about 3.5 times
+    quicker than `np.sort` on one (11M int64: 0.32 s against 1.1 s here)."""
+    if len(values) < kernels.SMALL:
+        return np.sort(values)
+    out: NDArray[N] = pl.Series(values).sort().to_numpy()
+    return out
 
 
 def tally(n: int, ids: NDArray[np.integer], out: Ids | None = None) -> Ids:
@@ -99,7 +114,10 @@ def tally(n: int, ids: NDArray[np.integer], out: Ids | None = None) -> Ids:
     half the memory of np.bincount's int64, and quicker with an int32 one (1.6 s against
     2.9 s for 50M ids over 88M nodes here; a Python 1 takes ufunc.at's slow path)."""
     counts = np.zeros(n, dtype=ID) if out is None else out
-    np.add.at(counts, ids, ID(1))
+    if kernels.wanted(len(ids)):
+        kernels.use("tally")(counts, ids)
+    else:
+        np.add.at(counts, ids, ID(1))
     return counts
 
 
@@ -129,7 +147,11 @@ def merge(labels: Ids, a: NDArray[np.integer], b: NDArray[np.integer]) -> Ids:
 
 def canonical(labels: Ids) -> Ids:
     """Relabel every group by its smallest member."""
+    if kernels.wanted(len(labels)):
+        found: Ids = kernels.use("canonical")(labels)
+        return found
     n = len(labels)
     smallest = np.full(n, n, dtype=ID)
     np.minimum.at(smallest, labels, np.arange(n, dtype=ID))
-    return smallest[labels]
+    out: Ids = smallest[labels]
+    return out

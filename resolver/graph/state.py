@@ -18,6 +18,7 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
+from resolver.graph import kernels
 from resolver.graph.components import ID, Ids
 from resolver.graph.levels import ERASED  # noqa: F401  (a forgotten identifier's slot)
 
@@ -48,6 +49,10 @@ class GraphState:
     _room: dict[str, NDArray] = field(  # type: ignore[type-arg]
         default_factory=dict, repr=False, compare=False
     )
+    # the key index (see _indexed) and how many nodes it holds; nodes only ever append
+    _index: tuple[Ids, int] = field(
+        default_factory=lambda: (_empty(ID), 0), repr=False, compare=False
+    )
 
     @property
     def nodes(self) -> int:
@@ -58,8 +63,14 @@ class GraphState:
         return len(self.src)
 
     def lookup(self, hi: U64, lo: U64) -> Ids:
-        """The node id of each key, or -1 for a key the graph does not hold. Filters the
-        graph's keys by `hi` first, so the join is only as big as the query."""
+        """The node id of each key, or -1 for a key the graph does not hold. A large
+        graph keeps a hash index of its keys (`_index`); a small one joins: it filters
+        the graph's keys by `hi` first, so the join is only as big as the query."""
+        if kernels.wanted(self.nodes):
+            table = self._indexed()
+            ids = np.empty(len(hi), dtype=ID)
+            kernels.use("index_find")(table, self.hi, self.lo, hi, lo, ids)
+            return ids
         query = pl.DataFrame({"hi": hi, "lo": lo}).with_row_index("at")
         known = pl.DataFrame({"hi": self.hi, "lo": self.lo}).with_row_index("id")
         known = known.filter(pl.col("hi").is_in(query.get_column("hi").implode()))
@@ -68,6 +79,19 @@ class GraphState:
         hit = found.filter(pl.col("id").is_not_null())
         ids[hit.get_column("at").to_numpy()] = hit.get_column("id").to_numpy()
         return ids
+
+    def _indexed(self) -> Ids:
+        """The hash index of the node keys (node ids in an open-addressing table at most
+        half full), made at the first lookup of a large graph and brought up to date
+        with the nodes added since: 0.5 GiB at 53M nodes, where a join of a file's 11M
+        keys against the graph's took 2.4 s and the index takes 0.6 s."""
+        table, done = self._index
+        if len(table) == 0 or 2 * self.nodes > len(table):
+            size = 1 << max(20, (2 * self.nodes - 1).bit_length())
+            table, done = np.full(size, -1, dtype=ID), 0
+        kernels.use("index_add")(table, self.hi, self.lo, done, self.nodes)
+        self._index = (table, self.nodes)
+        return table
 
     def add_nodes(self, hi: U64, lo: U64, kind: NDArray[np.uint8], base: NDArray[np.uint8]) -> Ids:
         """Append nodes (linking as themselves, no person yet); returns their ids."""

@@ -17,6 +17,8 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
+from resolver._alloc import reuse_freed_memory
+from resolver.graph import kernels
 from resolver.graph.components import ID, Ids, distinct, mask
 from resolver.graph.levels import BLOCKED, ERASED, LINKED, SHARED, Codes
 from resolver.graph.link import Linking, degree_shared, link
@@ -89,7 +91,13 @@ class Change:
 def apply(state: GraphState, file: FileNodes, rules: GraphRules) -> Change:
     """Add a file's nodes and edges to `state` (in place) and relink what they touch.
     Everything after the lookup works on the file's neighbourhood (`Near`), which one
-    pass over the graph's edges finds."""
+    pass over the graph's edges finds. Its many large temporaries reuse each other's
+    memory (`reuse_freed_memory`)."""
+    with reuse_freed_memory():
+        return _apply(state, file, rules)
+
+
+def _apply(state: GraphState, file: FileNodes, rules: GraphRules) -> Change:
     ids = state.lookup(file.hi, file.lo)
     new = ids < 0
     base = np.where(file.junk[new], BLOCKED, LINKED).astype(np.uint8)
@@ -99,8 +107,8 @@ def apply(state: GraphState, file: FileNodes, rules: GraphRules) -> Change:
         typed = file.mtype > 0
         state.mtype[ids[typed]] = file.mtype[typed]
     near = Near.of(state, ids)
-    src, dst = near.new_edges(file.a, file.b)
-    touched = distinct(np.concatenate([src, dst]))
+    src, dst = near.new_edges(file.a, file.b, first_new)
+    touched = np.flatnonzero(mask(len(near.ids), src) | mask(len(near.ids), dst)).astype(ID)
     shared = near.newly_shared(touched, src, dst, rules.max_links)
     state.add_edges(near.ids[src], near.ids[dst])
     state.base[near.ids[shared]] = SHARED
@@ -136,15 +144,23 @@ class Near:
 
     @classmethod
     def of(cls, state: GraphState, file_ids: Ids) -> Near:
-        hit = mask(state.nodes, state.raw[file_ids])
-        inner = np.flatnonzero(hit[state.raw]).astype(ID)
-        del hit
+        inner, edges = _components_of(state, file_ids)
         position = np.full(state.nodes, -1, dtype=ID)
+        if kernels.wanted(state.edges):
+            seen = np.zeros((state.nodes + 7) // 8, dtype=np.uint8)
+            ids = kernels.use("localize")(position, seen, inner, edges, state.src, state.dst)
+            through = kernels.use("through")
+            return cls(
+                ids,
+                len(inner),
+                state.kind[ids],
+                state.base[ids],
+                through(position, state.raw, inner),
+                through(position, state.src, edges),
+                through(position, state.dst, edges),
+                kernels.use("mapped")(position, file_ids),
+            )
         position[inner] = np.arange(len(inner), dtype=ID)
-        beside = position[state.src] >= 0  # the one pass over the graph's edges
-        beside |= position[state.dst] >= 0
-        edges = np.flatnonzero(beside)
-        del beside
         src, dst = state.src[edges], state.dst[edges]
         del edges
         ends = np.concatenate([src, dst])
@@ -164,18 +180,23 @@ class Near:
             position[file_ids],
         )
 
-    def new_edges(self, a: Ids, b: Ids) -> tuple[Ids, Ids]:
+    def new_edges(self, a: Ids, b: Ids, first_new: int) -> tuple[Ids, Ids]:
         """The file's edges (a, b: positions into its keys) as unique local pairs src <
-        dst that the graph lacks. The file's nodes are inner nodes, numbered in graph
-        order, so src < dst in local numbers is src < dst in the graph's too."""
+        dst that the graph lacks (`first_new`: the graph id of the file's first new
+        node). The file's nodes are inner nodes, numbered in graph order, so src < dst in
+        local numbers is src < dst in the graph's too."""
         la, lb = self.keys[a], self.keys[b]
         keep = la != lb
         lo, hi = np.minimum(la[keep], lb[keep]), np.maximum(la[keep], lb[keep])
         del la, lb, keep
         pairs = distinct(lo.astype(np.int64) << 32 | hi.astype(np.int64))
+        # only a pair of two old nodes can be known: the new ones are the last inner nodes
+        old = np.searchsorted(self.ids[: self.inner], ID(first_new))
+        both_old = np.flatnonzero((pairs & 0xFFFFFFFF) < old)
         inner = (self.src < self.inner) & (self.dst < self.inner)
         known = self.src[inner].astype(np.int64) << 32 | self.dst[inner].astype(np.int64)
-        pairs = pairs[~np.isin(pairs, known, assume_unique=True)]
+        seen = both_old[np.isin(pairs[both_old], known, assume_unique=True)]
+        pairs = np.delete(pairs, seen)
         return (pairs >> 32).astype(ID), (pairs & 0xFFFFFFFF).astype(ID)
 
     def newly_shared(self, touched: Ids, src: Ids, dst: Ids, max_links: int) -> Ids:
@@ -197,6 +218,22 @@ class Near:
         affected = mask(self.inner, self.raw[touched])
         new = self.ids[: self.inner] >= first_new
         return np.flatnonzero(affected[self.raw] | new).astype(ID)
+
+
+def _components_of(state: GraphState, file_ids: Ids) -> tuple[Ids, NDArray[np.int64]]:
+    """The nodes of the raw components of `file_ids` (ascending), and the graph's edges
+    beside them (ascending positions): the one pass over the graph's edges."""
+    n = state.nodes
+    if kernels.wanted(state.edges):
+        inner = kernels.use("marked")(kernels.bits(n, state.raw[file_ids]), state.raw)
+        edges = kernels.use("beside")(kernels.bits(n, inner), state.src, state.dst)
+        return inner, edges
+    hit = mask(n, state.raw[file_ids])
+    inner = np.flatnonzero(hit[state.raw]).astype(ID)
+    hit = mask(n, inner)
+    beside = hit[state.src]
+    beside |= hit[state.dst]
+    return inner, np.flatnonzero(beside)
 
 
 def relink(
