@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 from functools import cache
-from types import ModuleType
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -40,14 +40,15 @@ def use(name: str) -> Any:
 
 
 @cache
-def _compiled() -> ModuleType | None:
+def _compiled() -> SimpleNamespace | None:
     if os.environ.get("TESSERA_GRAPH_KERNELS", "1") == "0":
         return None
     try:
-        from resolver.graph import _jit
+        from resolver.graph import _jit, _jit_rules
     except ImportError:  # numba is missing, or does not support this Python or numpy
         return None
-    return _jit
+    both = {**vars(_jit), **vars(_jit_rules)}
+    return SimpleNamespace(**{k: v for k, v in both.items() if not k.startswith("_")})
 
 
 def bits(n: int, ids: NDArray[np.integer]) -> NDArray[np.uint8]:

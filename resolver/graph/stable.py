@@ -19,6 +19,8 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
+from resolver.graph import kernels
+
 Pids = NDArray[np.int64]
 EVENT_SCHEMA = pl.Schema({"event": pl.String(), "pid": pl.Int64(), "other": pl.Int64()})
 ROUNDS = 4
@@ -93,6 +95,9 @@ def _unchanged(old: Pids, label: NDArray[np.int32]) -> NDArray[np.bool_]:
     file, all of it after a rebuild under the same rules): they keep it, and only the
     others go through the matching below, which gives them the same pids it would give
     them among all nodes (an unchanged person only ever bids for, and wins, its pid)."""
+    if kernels.wanted(len(label)):
+        found: NDArray[np.bool_] = kernels.use("unchanged")(old, label)
+        return found
     n = len(label)
     held = old >= 0
     has = label >= 0

@@ -195,7 +195,7 @@ class Near:
         both_old = np.flatnonzero((pairs & 0xFFFFFFFF) < old)
         inner = (self.src < self.inner) & (self.dst < self.inner)
         known = self.src[inner].astype(np.int64) << 32 | self.dst[inner].astype(np.int64)
-        seen = both_old[np.isin(pairs[both_old], known, assume_unique=True)]
+        seen = both_old[_isin(pairs[both_old], known)]
         pairs = np.delete(pairs, seen)
         return (pairs >> 32).astype(ID), (pairs & 0xFFFFFFFF).astype(ID)
 
@@ -218,6 +218,15 @@ class Near:
         affected = mask(self.inner, self.raw[touched])
         new = self.ids[: self.inner] >= first_new
         return np.flatnonzero(affected[self.raw] | new).astype(ID)
+
+
+def _isin(values: NDArray[np.int64], among: NDArray[np.int64]) -> NDArray[np.bool_]:
+    """Which of the distinct `values` occur in `among` (hashed by Polars on both cores
+    when large; `np.isin` sorts both)."""
+    if len(values) + len(among) < kernels.SMALL:
+        return np.isin(values, among, assume_unique=True)
+    found: NDArray[np.bool_] = pl.Series(values).is_in(pl.Series(among).implode()).to_numpy()
+    return found
 
 
 def _components_of(state: GraphState, file_ids: Ids) -> tuple[Ids, NDArray[np.int64]]:
