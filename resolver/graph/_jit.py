@@ -260,3 +260,28 @@ def grouped(labels):
         order[start[v]] = i
         start[v] += 1
     return order, starts
+
+
+@_jit
+def inside(n, region, src, dst, also_src, also_dst):
+    """`update._inside`: the edges with both ends in `region` (of nodes 0..n-1), then the
+    edges `also`, as positions into `region`."""
+    position = np.full(n, -1, dtype=np.int32)
+    for i in range(len(region)):
+        position[region[i]] = i
+    count = 0
+    for e in range(len(src)):
+        if position[src[e]] >= 0 and position[dst[e]] >= 0:
+            count += 1
+    out_src = np.empty(count + len(also_src), dtype=np.int32)
+    out_dst = np.empty(count + len(also_src), dtype=np.int32)
+    k = 0
+    for e in range(len(src)):
+        if position[src[e]] >= 0 and position[dst[e]] >= 0:
+            out_src[k] = position[src[e]]
+            out_dst[k] = position[dst[e]]
+            k += 1
+    for e in range(len(also_src)):
+        out_src[k + e] = position[also_src[e]]
+        out_dst[k + e] = position[also_dst[e]]
+    return out_src, out_dst

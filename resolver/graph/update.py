@@ -145,21 +145,9 @@ class Near:
     @classmethod
     def of(cls, state: GraphState, file_ids: Ids) -> Near:
         inner, edges = _components_of(state, file_ids)
-        position = np.full(state.nodes, -1, dtype=ID)
         if kernels.wanted(state.edges):
-            seen = np.zeros((state.nodes + 7) // 8, dtype=np.uint8)
-            ids = kernels.use("localize")(position, seen, inner, edges, state.src, state.dst)
-            through = kernels.use("through")
-            return cls(
-                ids,
-                len(inner),
-                state.kind[ids],
-                state.base[ids],
-                through(position, state.raw, inner),
-                through(position, state.src, edges),
-                through(position, state.dst, edges),
-                kernels.use("mapped")(position, file_ids),
-            )
+            return cls._compiled(state, file_ids, inner, edges)
+        position = np.full(state.nodes, -1, dtype=ID)
         position[inner] = np.arange(len(inner), dtype=ID)
         src, dst = state.src[edges], state.dst[edges]
         del edges
@@ -179,6 +167,28 @@ class Near:
             position[dst],
             position[file_ids],
         )
+
+    @classmethod
+    def _compiled(
+        cls, state: GraphState, file_ids: Ids, inner: Ids, edges: NDArray[np.int64]
+    ) -> Near:
+        """`of` through the kernels, in the state's scratch positions."""
+        position = state.scratch()
+        seen = np.zeros((state.nodes + 7) // 8, dtype=np.uint8)
+        ids = kernels.use("localize")(position, seen, inner, edges, state.src, state.dst)
+        through = kernels.use("through")
+        near = cls(
+            ids,
+            len(inner),
+            state.kind[ids],
+            state.base[ids],
+            through(position, state.raw, inner),
+            through(position, state.src, edges),
+            through(position, state.dst, edges),
+            kernels.use("mapped")(position, file_ids),
+        )
+        position[ids] = -1  # all -1 again, for the next file
+        return near
 
     def new_edges(self, a: Ids, b: Ids, first_new: int) -> tuple[Ids, Ids]:
         """The file's edges (a, b: positions into its keys) as unique local pairs src <
@@ -270,6 +280,11 @@ def _inside(
 ) -> tuple[Ids, Ids]:
     """The edges (src, dst over nodes 0..n-1) with both ends in `region` (ascending), and
     the edges `also`, known to be inside, as positions into `region`."""
+    if kernels.wanted(len(src)):
+        none = np.empty(0, dtype=ID)
+        extra = (none, none) if also is None else also
+        found: tuple[Ids, Ids] = kernels.use("inside")(n, region, src, dst, *extra)
+        return found
     inside = mask(n, region)
     edge = inside[src] & inside[dst]
     del inside
