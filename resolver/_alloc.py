@@ -45,9 +45,11 @@ def reuse_freed_memory() -> Iterator[None]:
     so the next one reuses those pages; outside (glibc's own rule), an array over 128 KiB
     is its own mapping, returned to the system when freed, and the next one faults every
     page in afresh. An incremental graph update frees and allocates arrays of millions of
-    values dozens of times, and first touches are slow on this VM: 1.4M page faults and 11
-    s of system time in a 29 s update of 10M edges, 6.8 s in 22.7 s with this. Afterwards
-    the freed pages go back (`malloc_trim`), so the process keeps only what it holds."""
+    values dozens of times, and touching memory anew is slow on this VM: allocating and
+    filling 2 GiB again took 0.34-2.2 s as fresh mappings and 0.1 s from the heap; a 10M-
+    edge update spent 11 s of its 29 s in the system (1.4M page faults), and 6.8 s of 22.7
+    s with these settings given through the environment. Afterwards the freed pages go
+    back (`malloc_trim`), so the process keeps only what it holds."""
     global _depth
     libc = _glibc()
     if libc is None:

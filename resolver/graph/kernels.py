@@ -16,7 +16,9 @@ cached beside this file (numba's `cache=True`); it holds no data.
 
 from __future__ import annotations
 
+import itertools
 import os
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from types import SimpleNamespace
 from typing import Any
@@ -49,6 +51,30 @@ def _compiled() -> SimpleNamespace | None:
         return None
     both = {**vars(_jit), **vars(_jit_rules)}
     return SimpleNamespace(**{k: v for k, v in both.items() if not k.startswith("_")})
+
+
+def cores() -> int:
+    return max(1, min(len(os.sched_getaffinity(0)), 8))
+
+
+@cache
+def _pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=cores(), thread_name_prefix="graph-kernel")
+
+
+def cuts(n: int) -> list[tuple[int, int]]:
+    """0..n-1 in one piece per core."""
+    parts = cores()
+    bounds = [n * i // parts for i in range(parts + 1)]
+    return list(itertools.pairwise(bounds))
+
+
+def across_cores(name: str, pieces: list[tuple[Any, ...]]) -> list[Any]:
+    """Kernel `name` on each piece of arguments, the pieces on the cores at once (the
+    kernels release the GIL); results in the pieces' order."""
+    kernel = use(name)
+    later = [_pool().submit(kernel, *piece) for piece in pieces[1:]]
+    return [kernel(*pieces[0]), *(f.result() for f in later)]
 
 
 def bits(n: int, ids: NDArray[np.integer]) -> NDArray[np.uint8]:

@@ -70,7 +70,11 @@ class GraphState:
         if kernels.wanted(self.nodes):
             table = self._indexed()
             ids = np.empty(len(hi), dtype=ID)
-            kernels.use("index_find")(table, self.hi, self.lo, hi, lo, ids)
+            pieces = [
+                (table, self.hi, self.lo, hi[a:b], lo[a:b], ids[a:b])
+                for a, b in kernels.cuts(len(hi))
+            ]
+            kernels.across_cores("index_find", pieces)
             return ids
         query = pl.DataFrame({"hi": hi, "lo": lo}).with_row_index("at")
         known = pl.DataFrame({"hi": self.hi, "lo": self.lo}).with_row_index("id")

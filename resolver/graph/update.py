@@ -244,9 +244,15 @@ def _components_of(state: GraphState, file_ids: Ids) -> tuple[Ids, NDArray[np.in
     beside them (ascending positions): the one pass over the graph's edges."""
     n = state.nodes
     if kernels.wanted(state.edges):
-        inner = kernels.use("marked")(kernels.bits(n, state.raw[file_ids]), state.raw)
-        edges = kernels.use("beside")(kernels.bits(n, inner), state.src, state.dst)
-        return inner, edges
+        bits = kernels.bits(n, state.raw[file_ids])
+        at = kernels.cuts(n)
+        found = kernels.across_cores("marked", [(bits, state.raw[a:b]) for a, b in at])
+        inner = np.concatenate([part + a for part, (a, _) in zip(found, at, strict=True)])
+        bits = kernels.bits(n, inner)
+        at = kernels.cuts(state.edges)
+        pieces = [(bits, state.src[a:b], state.dst[a:b]) for a, b in at]
+        found = kernels.across_cores("beside", pieces)
+        return inner, np.concatenate([part + a for part, (a, _) in zip(found, at, strict=True)])
     hit = mask(n, state.raw[file_ids])
     inner = np.flatnonzero(hit[state.raw]).astype(ID)
     hit = mask(n, inner)
