@@ -21,6 +21,12 @@ from resolver.graph.update import Change, apply, rebuild
 PERSONS = 12_000
 
 
+@pytest.fixture(autouse=True, scope="module")
+def graph_paths() -> str:
+    """Each test here picks its paths itself: once is enough (see conftest.py)."""
+    return "both"
+
+
 def _state(g: Any) -> GraphState:
     rng = np.random.default_rng(3)
     n = len(g.kind)
