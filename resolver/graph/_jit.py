@@ -78,14 +78,22 @@ def smallest_components(n, src, dst):
 
 
 @_jit
-def counting_order(keys, n):
-    """The stable order (int32 positions) of `keys` (each in 0..n-1): a counting sort,
-    two passes where a comparison sort of 11M keys takes several."""
+def _first_places(keys, n):
+    """A counting sort's table: per key value v in 0..n-1, how many keys are below it
+    (the place its first key takes), and n + 1 at the end."""
     start = np.zeros(n + 1, dtype=np.int64)
     for i in range(len(keys)):
         start[keys[i] + 1] += 1
     for v in range(n):
         start[v + 1] += start[v]
+    return start
+
+
+@_jit
+def counting_order(keys, n):
+    """The stable order (int32 positions) of `keys` (each in 0..n-1): a counting sort,
+    two passes where a comparison sort of 11M keys takes several."""
+    start = _first_places(keys, n)
     out = np.empty(len(keys), dtype=np.int32)
     for i in range(len(keys)):
         v = keys[i]
@@ -154,7 +162,7 @@ def renumbered(order, src, dst):
     at = np.empty(n, dtype=np.int32)
     for i in range(n):
         at[order[i]] = i
-    start = np.zeros(n + 1, dtype=np.int64)
+    start = np.zeros(n + 1, dtype=np.int64)  # _first_places of at[src], without making it
     for e in range(len(src)):
         start[at[src[e]] + 1] += 1
     for v in range(n):
@@ -246,14 +254,11 @@ def grouped(labels):
     """`link.by_component`: the stable order of `labels` (each in 0..n-1) by a counting
     sort, and where each label's run begins in that order."""
     n = len(labels)
-    start = np.zeros(n + 1, dtype=np.int64)
-    for i in range(n):
-        start[labels[i] + 1] += 1
+    start = _first_places(labels, n)
     starts = np.zeros(n, dtype=np.bool_)
     for v in range(n):
-        if start[v + 1] > 0:
+        if start[v + 1] > start[v]:
             starts[start[v]] = True
-        start[v + 1] += start[v]
     order = np.empty(n, dtype=np.int32)
     for i in range(n):
         v = labels[i]
