@@ -315,7 +315,7 @@ def _line(f: dict[str, Any]) -> str:
         rate = f["new_edges"] / f["seconds"]
         head += (
             f"; {f['new_edges']:,} new edges, {rate:,.0f} edges/s, {f['relinked']:,} nodes relinked"
-            f"; key index made in {f['index_seconds']:.2f} s (once a load)"
+            f"; key index and scratch positions made in {f['index_seconds']:.2f} s (once a load)"
         )
     if f["phase"] == "rebuild":
         rate = f["edges"] / f["seconds"]

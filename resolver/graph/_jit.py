@@ -26,32 +26,27 @@ def _bit(bits, v):
 
 @_jit
 def marked(bits, values):
-    """The positions i (ascending, int32) where bit values[i] is set."""
-    count = 0
-    for i in range(len(values)):
-        count += _bit(bits, values[i])
-    out = np.empty(count, dtype=np.int32)
+    """The positions i (ascending, int32) where bit values[i] is set: one pass, into room
+    for every position (only what is written is ever touched), so a view of it."""
+    out = np.empty(len(values), dtype=np.int32)
     k = 0
     for i in range(len(values)):
         if _bit(bits, values[i]):
             out[k] = i
             k += 1
-    return out
+    return out[:k]
 
 
 @_jit
 def beside(bits, src, dst):
-    """The edges (ascending positions, int64) with either end's bit set."""
-    count = 0
-    for i in range(len(src)):
-        count += _bit(bits, src[i]) | _bit(bits, dst[i])
-    out = np.empty(count, dtype=np.int64)
+    """The edges (ascending positions, int64) with either end's bit set, as `marked`."""
+    out = np.empty(len(src), dtype=np.int64)
     k = 0
     for i in range(len(src)):
         if _bit(bits, src[i]) | _bit(bits, dst[i]):
             out[k] = i
             k += 1
-    return out
+    return out[:k]
 
 
 @_jit
@@ -201,55 +196,6 @@ def canonical(labels):
 
 
 @_jit
-def localize(position, seen, inner, edges, src, dst):
-    """Local numbers for `update.Near.of`, written into `position` (which comes in all
-    -1, over the graph's nodes): the inner nodes 0.., then the other ends of their edges
-    (ascending, found through the bitmap `seen`, which comes in all 0). Returns the
-    graph node of each local one."""
-    k = len(inner)
-    for i in range(k):
-        position[inner[i]] = i
-    for e in range(len(edges)):
-        for v in (src[edges[e]], dst[edges[e]]):
-            if position[v] < 0:
-                seen[v >> 3] |= np.uint8(1 << (v & 7))
-    outer = 0
-    for byte in range(len(seen)):
-        if seen[byte]:
-            for bit in range(8):
-                outer += (seen[byte] >> bit) & 1
-    ids = np.empty(k + outer, dtype=np.int32)
-    ids[:k] = inner
-    at = k
-    for byte in range(len(seen)):
-        if seen[byte]:
-            for bit in range(8):
-                if (seen[byte] >> bit) & 1:
-                    position[byte * 8 + bit] = at
-                    ids[at] = byte * 8 + bit
-                    at += 1
-    return ids
-
-
-@_jit
-def through(position, values, at):
-    """position[values[at[i]]] for every i."""
-    out = np.empty(len(at), dtype=np.int32)
-    for i in range(len(at)):
-        out[i] = position[values[at[i]]]
-    return out
-
-
-@_jit
-def mapped(position, values):
-    """position[values[i]] for every i."""
-    out = np.empty(len(values), dtype=np.int32)
-    for i in range(len(values)):
-        out[i] = position[values[i]]
-    return out
-
-
-@_jit
 def grouped(labels):
     """`link.by_component`: the stable order of `labels` (each in 0..n-1) by a counting
     sort, and where each label's run begins in that order."""
@@ -268,25 +214,53 @@ def grouped(labels):
 
 
 @_jit
-def inside(n, region, src, dst, also_src, also_dst):
-    """`update._inside`: the edges with both ends in `region` (of nodes 0..n-1), then the
-    edges `also`, as positions into `region`."""
-    position = np.full(n, -1, dtype=np.int32)
-    for i in range(len(region)):
-        position[region[i]] = i
+def take(values, at, out):
+    """out[i] = values[at[i]] (numpy's gather casts int32 positions to intp first, on
+    a slower path)."""
+    for i in range(len(at)):
+        out[i] = values[at[i]]
+
+
+@_jit
+def unpermute(order, values):
+    """`link._unpermute`: out[order[i]] = values[i]."""
+    out = np.empty_like(values)
+    for i in range(len(order)):
+        out[order[i]] = values[i]
+    return out
+
+
+@_jit
+def persons_back(order, local):
+    """`link.link`'s persons in the caller's numbers: out[order[i]] is order[local[i]],
+    or -1 where local[i] is."""
+    out = np.empty(len(order), dtype=np.int32)
+    for i in range(len(order)):
+        p = local[i]
+        out[order[i]] = order[p] if p >= 0 else -1
+    return out
+
+
+@_jit
+def live_edges(code, src, dst, linked):
+    """The edges (src, dst) whose two ends' codes are `linked`."""
     count = 0
     for e in range(len(src)):
-        if position[src[e]] >= 0 and position[dst[e]] >= 0:
+        if code[src[e]] == linked and code[dst[e]] == linked:
             count += 1
-    out_src = np.empty(count + len(also_src), dtype=np.int32)
-    out_dst = np.empty(count + len(also_src), dtype=np.int32)
+    out_src = np.empty(count, dtype=np.int32)
+    out_dst = np.empty(count, dtype=np.int32)
     k = 0
     for e in range(len(src)):
-        if position[src[e]] >= 0 and position[dst[e]] >= 0:
-            out_src[k] = position[src[e]]
-            out_dst[k] = position[dst[e]]
+        if code[src[e]] == linked and code[dst[e]] == linked:
+            out_src[k] = src[e]
+            out_dst[k] = dst[e]
             k += 1
-    for e in range(len(also_src)):
-        out_src[k + e] = position[also_src[e]]
-        out_dst[k + e] = position[also_dst[e]]
     return out_src, out_dst
+
+
+@_jit
+def fill_at(out, at, value):
+    """out[at[i]] = value for every i."""
+    for i in range(len(at)):
+        out[at[i]] = value

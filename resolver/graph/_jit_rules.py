@@ -1,6 +1,6 @@
 """The compiled kernels of the linking rules (numba): pairs seen together, the MAID
-choices, joins to one group, degrees, unchanged persons. Import through `kernels`, which
-falls back without numba; the general passes are in `_jit.py`."""
+choices, joins to one group, degrees, neighbours of a kind, unchanged persons. Import
+through `kernels`, which falls back without numba; the general passes are in `_jit.py`."""
 
 from __future__ import annotations
 
@@ -8,32 +8,6 @@ import numpy as np
 from numba import njit
 
 _jit = njit(cache=True, nogil=True, boundscheck=False)
-
-
-@_jit
-def group_pairs(group, member):
-    """For rows sorted by `group`: every pair of members of one group, as int64 keys
-    (a << 32 | b, a < b; a pair once per group that holds it)."""
-    total = 0
-    start = 0
-    for i in range(1, len(group) + 1):
-        if i == len(group) or group[i] != group[start]:
-            size = i - start
-            total += size * (size - 1) // 2
-            start = i
-    out = np.empty(total, dtype=np.int64)
-    k = 0
-    start = 0
-    for i in range(1, len(group) + 1):
-        if i == len(group) or group[i] != group[start]:
-            for p in range(start, i):
-                for q in range(p + 1, i):
-                    a = np.int64(member[p])
-                    b = np.int64(member[q])
-                    out[k] = (a << 32) | b if a < b else (b << 32) | a
-                    k += 1
-            start = i
-    return out
 
 
 @_jit
@@ -108,18 +82,6 @@ def join_one(y, g, group):
 
 
 @_jit
-def seen_degree(n, code, src, dst, blocked):
-    """Per node, how many edges join it to a node whose code is not `blocked`."""
-    degree = np.zeros(n, dtype=np.int32)
-    for e in range(len(src)):
-        if code[dst[e]] != blocked:
-            degree[src[e]] += 1
-        if code[src[e]] != blocked:
-            degree[dst[e]] += 1
-    return degree
-
-
-@_jit
 def unchanged(old, label):
     """`stable._unchanged`: the nodes whose person is exactly the node set of one old pid."""
     n = len(label)
@@ -149,3 +111,130 @@ def unchanged(old, label):
         if label[i] >= 0 and old[i] >= 0:
             same[i] = not mixed_label[label[i]] and not mixed_pid[old[i]]
     return same
+
+
+@_jit
+def beside_kind(kind, src, dst, k, wanted):
+    """`levels.beside`: a row (y, x) for each edge from a kind-k node y to a node x of a
+    kind `wanted` marks; the edges as src → dst first, then as dst → src, in edge order."""
+    forward = 0
+    backward = 0
+    for e in range(len(src)):
+        ks, kd = kind[src[e]], kind[dst[e]]
+        forward += ks == k and wanted[kd]
+        backward += kd == k and wanted[ks]
+    y = np.empty(forward + backward, dtype=np.int32)
+    x = np.empty(forward + backward, dtype=np.int32)
+    f, b = 0, forward
+    for e in range(len(src)):
+        ks, kd = kind[src[e]], kind[dst[e]]
+        if ks == k and wanted[kd]:
+            y[f], x[f] = src[e], dst[e]
+            f += 1
+        if kd == k and wanted[ks]:
+            y[b], x[b] = dst[e], src[e]
+            b += 1
+    return y, x
+
+
+@_jit
+def pairs_seen(kind, src, dst, start):
+    """`levels.pair_counts`' pairs: for each node seen with two or more emails (kind 0),
+    or phones (1), every pair of them as an int64 key a << 32 | b (a < b), once per node
+    that sees both. Rows of a (node, kind) group are gathered by a counting sort whose
+    table `start` comes in as 2 * len(kind) + 1 zeros (int32 when the rows fit)."""
+    n = len(kind)
+    seen = np.zeros(2 * n, dtype=np.uint8)  # per (node, kind): 0, 1, or 2 for two or more
+    for e in range(len(src)):
+        s, d = src[e], dst[e]
+        if kind[d] < 2 and seen[2 * s + kind[d]] < 2:
+            seen[2 * s + kind[d]] += 1
+        if kind[s] < 2 and seen[2 * d + kind[s]] < 2:
+            seen[2 * d + kind[s]] += 1
+    for e in range(len(src)):
+        s, d = src[e], dst[e]
+        if kind[d] < 2 and seen[2 * s + kind[d]] == 2:
+            start[2 * s + kind[d] + 1] += 1
+        if kind[s] < 2 and seen[2 * d + kind[s]] == 2:
+            start[2 * d + kind[s] + 1] += 1
+    total = 0
+    for g in range(2 * n):
+        size = np.int64(start[g + 1])
+        total += size * (size - 1) // 2
+        start[g + 1] += start[g]
+    members = np.empty(start[2 * n], dtype=np.int32)
+    for e in range(len(src)):  # start[g] moves to the end of group g
+        s, d = src[e], dst[e]
+        if kind[d] < 2 and seen[2 * s + kind[d]] == 2:
+            members[start[2 * s + kind[d]]] = d
+            start[2 * s + kind[d]] += 1
+        if kind[s] < 2 and seen[2 * d + kind[s]] == 2:
+            members[start[2 * d + kind[s]]] = s
+            start[2 * d + kind[s]] += 1
+    return _each_pair(members, start, total)
+
+
+@_jit
+def _each_pair(members, end, total):
+    """Every pair of members of each group g (members[end[g - 1]:end[g]]) as an int64 key
+    a << 32 | b, a < b; `total` of them."""
+    out = np.empty(total, dtype=np.int64)
+    k = 0
+    begin = 0
+    for g in range(len(end) - 1):
+        for p in range(begin, end[g]):
+            for q in range(p + 1, end[g]):
+                a, b = np.int64(members[p]), np.int64(members[q])
+                out[k] = (a << 32) | b if a < b else (b << 32) | a
+                k += 1
+        begin = end[g]
+    return out
+
+
+@_jit
+def holds(kind, code, group, k, linked):
+    """`levels.holds`: per group label, whether a member of kind k has code `linked`."""
+    out = np.zeros(len(kind), dtype=np.bool_)
+    for i in range(len(kind)):
+        if kind[i] == k and code[i] == linked:
+            out[group[i]] = True
+    return out
+
+
+@_jit
+def over_degree(kind, code, src, dst, blocked, max_links):
+    """`link.degree_shared`: nodes seen with more than `max_links` distinct nodes of one
+    kind whose code is not `blocked` (edges are unique). Counts per kind are kept only for
+    nodes whose whole degree is over, numbered in `slot`."""
+    n = len(kind)
+    slot = np.zeros(n, dtype=np.int32)  # the degree first, then the number of a busy node
+    for e in range(len(src)):
+        if code[dst[e]] != blocked:
+            slot[src[e]] += 1
+        if code[src[e]] != blocked:
+            slot[dst[e]] += 1
+    busy = 0
+    marks = np.zeros((n + 7) // 8, dtype=np.uint8)  # the busy nodes: small enough to cache
+    for v in range(n):
+        if slot[v] > max_links:
+            slot[v] = busy
+            busy += 1
+            marks[v >> 3] |= np.uint8(1 << (v & 7))
+        else:
+            slot[v] = -1
+    shared = np.zeros(n, dtype=np.bool_)
+    if busy == 0:
+        return shared
+    counts = np.zeros(busy * 4, dtype=np.int32)  # per busy node, per kind (kinds < 4)
+    for e in range(len(src)):
+        s, d = src[e], dst[e]
+        if (marks[s >> 3] >> (s & 7)) & 1 and code[d] != blocked:
+            counts[slot[s] * 4 + kind[d]] += 1
+        if (marks[d >> 3] >> (d & 7)) & 1 and code[s] != blocked:
+            counts[slot[d] * 4 + kind[s]] += 1
+    for v in range(n):
+        if slot[v] >= 0:
+            for j in range(4):
+                if counts[slot[v] * 4 + j] > max_links:
+                    shared[v] = True
+    return shared

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import itertools
 import os
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cache
 from types import SimpleNamespace
 from typing import Any
@@ -46,11 +47,11 @@ def _compiled() -> SimpleNamespace | None:
     if os.environ.get("TESSERA_GRAPH_KERNELS", "1") == "0":
         return None
     try:
-        from resolver.graph import _jit, _jit_rules
+        from resolver.graph import _jit, _jit_near, _jit_rules
     except ImportError:  # numba is missing, or does not support this Python or numpy
         return None
-    both = {**vars(_jit), **vars(_jit_rules)}
-    return SimpleNamespace(**{k: v for k, v in both.items() if not k.startswith("_")})
+    every = {**vars(_jit), **vars(_jit_near), **vars(_jit_rules)}
+    return SimpleNamespace(**{k: v for k, v in every.items() if not k.startswith("_")})
 
 
 def cores() -> int:
@@ -60,6 +61,17 @@ def cores() -> int:
 @cache
 def _pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=cores(), thread_name_prefix="graph-kernel")
+
+
+@cache
+def _beside() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="graph-beside")
+
+
+def meanwhile(work: Callable[..., None], *args: Any) -> Future[None]:
+    """Run `work(*args)` on a thread of its own while the caller goes on (numpy's copies
+    release the GIL), in the order given; the caller waits for the result."""
+    return _beside().submit(work, *args)
 
 
 def cuts(n: int) -> list[tuple[int, int]]:
@@ -82,4 +94,14 @@ def bits(n: int, ids: NDArray[np.integer]) -> NDArray[np.uint8]:
     mask, so a 53M-node graph's marks (6.6 MB) stay in the CPU's cache."""
     out = np.zeros((n + 7) // 8, dtype=np.uint8)
     use("set_bits")(out, ids)
+    return out
+
+
+def take(values: NDArray[Any], at: NDArray[np.integer]) -> NDArray[Any]:
+    """values[at], on the cores at once when large (`at` int32, as node ids are)."""
+    if not wanted(len(at)):
+        found: NDArray[Any] = values[at]
+        return found
+    out = np.empty(len(at), dtype=values.dtype)
+    across_cores("take", [(values, at[a:b], out[a:b]) for a, b in cuts(len(at))])
     return out

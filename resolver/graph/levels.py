@@ -52,6 +52,8 @@ def toward(src: Ids, dst: Ids, forward: Mask, backward: Mask) -> tuple[Ids, Ids]
 def pair_counts(kind: Codes, src: Ids, dst: Ids) -> pl.DataFrame:
     """(a, b, j, n): emails or phones a < b of kind j, with how many nodes are seen with
     both (only pairs some node is seen with)."""
+    if kernels.wanted(len(src)):
+        return _pair_counts(kind, src, dst)
     n, ks, kd = len(kind), kind[src], kind[dst]
     forward = np.zeros(len(src), dtype=bool)  # src is seen with dst and another of its kind
     backward = np.zeros(len(src), dtype=bool)  # the same, the other way round
@@ -65,8 +67,6 @@ def pair_counts(kind: Codes, src: Ids, dst: Ids) -> pl.DataFrame:
     # only the rows of nodes seen with several of a kind are ever made
     ends, others = toward(src, dst, forward, backward)
     del forward, backward
-    if kernels.wanted(len(ends)):
-        return _pair_counts(kind, ends, others)
     adj = pl.DataFrame({"z": ends, "a": others, "j": kind[others]}).lazy()
     del ends, others
     pairs = adj.join(adj, on=["z", "j"], suffix="_b").filter(pl.col("a") < pl.col("a_b"))
@@ -75,13 +75,13 @@ def pair_counts(kind: Codes, src: Ids, dst: Ids) -> pl.DataFrame:
     return counted.collect(engine="streaming")
 
 
-def _pair_counts(kind: Codes, ends: Ids, others: Ids) -> pl.DataFrame:
-    """`pair_counts` from the rows (z, a) by a counting sort on (z, kind of a) and the
-    pairs of each group, compiled: the same table (in another row order)."""
-    group = ends.astype(np.int64) * 2 + kind[others]  # the kinds here are email and phone
-    order = kernels.use("counting_order")(group, 2 * len(kind))
-    keys = kernels.use("group_pairs")(group[order], others[order])
-    del group, order
+def _pair_counts(kind: Codes, src: Ids, dst: Ids) -> pl.DataFrame:
+    """`pair_counts` compiled (`_jit_rules.pairs_seen`, one kernel from the edges to the
+    pairs): the same table (in another row order)."""
+    rows = 2 * len(src)  # (node, neighbour) rows at most: an int32 table holds them
+    start = np.zeros(2 * len(kind) + 1, dtype=ID if rows < 2**31 else np.int64)
+    keys = kernels.use("pairs_seen")(kind, src, dst, start)
+    del start
     found, counts = distinct_counts(keys)
     a = (found >> 32).astype(ID)
     return pl.DataFrame(
@@ -106,6 +106,9 @@ def _ids(frame: pl.DataFrame, column: str) -> Ids:
 
 def holds(kind: Codes, code: Codes, group: Ids, k: int) -> Mask:
     """Per group label: whether the group holds a linking identifier of kind k."""
+    if kernels.wanted(len(kind)):
+        found: Mask = kernels.use("holds")(kind, code, group, k, LINKED)
+        return found
     out = np.zeros(len(kind), dtype=bool)
     out[group[(kind == k) & (code == LINKED)]] = True
     return out
@@ -115,6 +118,9 @@ def beside(kind: Codes, src: Ids, dst: Ids, k: int, others: tuple[int, ...]) -> 
     """(y, x): each kind-k node y with its neighbours x of the kinds in `others`."""
     wanted = np.zeros(KINDS, dtype=bool)
     wanted[list(others)] = True
+    if kernels.wanted(len(src)):
+        found: tuple[Ids, Ids] = kernels.use("beside_kind")(kind, src, dst, k, wanted)
+        return found
     ks, kd = kind[src], kind[dst]
     return toward(src, dst, (ks == k) & wanted[kd], (kd == k) & wanted[ks])
 

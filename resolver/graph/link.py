@@ -60,12 +60,12 @@ class Linking:
 def degree_shared(kind: Codes, code: Codes, src: Ids, dst: Ids, max_links: int) -> Mask:
     """Nodes seen with more than `max_links` distinct non-blocklisted identifiers of one
     other kind. `src`, `dst` must hold every edge of the nodes asked about."""
+    if kernels.wanted(len(src)):
+        over: Mask = kernels.use("over_degree")(kind, code, src, dst, BLOCKED, max_links)
+        return over
     n = len(kind)
     shared = np.zeros(n, dtype=bool)
-    if kernels.wanted(len(src)):
-        degree = kernels.use("seen_degree")(n, code, src, dst, BLOCKED)
-    else:
-        degree = tally(n, dst[code[src] != BLOCKED], tally(n, src[code[dst] != BLOCKED]))
+    degree = tally(n, dst[code[src] != BLOCKED], tally(n, src[code[dst] != BLOCKED]))
     busy = degree > max_links  # only these can be over in one kind
     del degree
     if not busy.any():
@@ -80,8 +80,16 @@ def degree_shared(kind: Codes, code: Codes, src: Ids, dst: Ids, max_links: int) 
 
 def raw_components(code: Codes, src: Ids, dst: Ids) -> Ids:
     """Components over the edges whose two ends link (blocked and shared nodes alone)."""
+    return components(len(code), *_live(code, src, dst))
+
+
+def _live(code: Codes, src: Ids, dst: Ids) -> tuple[Ids, Ids]:
+    """The edges whose two ends link."""
+    if kernels.wanted(len(src)):
+        found: tuple[Ids, Ids] = kernels.use("live_edges")(code, src, dst, LINKED)
+        return found
     live = (code[src] == LINKED) & (code[dst] == LINKED)
-    return components(len(code), src[live], dst[live])
+    return src[live], dst[live]
 
 
 def link(kind: Codes, code: Codes, src: Ids, dst: Ids, rules: GraphRules) -> Linking:
@@ -93,9 +101,7 @@ def link(kind: Codes, code: Codes, src: Ids, dst: Ids, rules: GraphRules) -> Lin
     to the person of its best kind, or is a bridge when that is not one person). Then the
     limits. The steps after the raw components run on nodes renumbered by them
     (`by_component`)."""
-    live = (code[src] == LINKED) & (code[dst] == LINKED)
-    src, dst = src[live], dst[live]
-    del live
+    src, dst = _live(code, src, dst)
     n = len(kind)
     raw = components(n, src, dst)
     order, starts = by_component(raw)
@@ -103,23 +109,32 @@ def link(kind: Codes, code: Codes, src: Ids, dst: Ids, rules: GraphRules) -> Lin
     src, dst = _renumbered(order, src, dst)  # and by their first end, for locality
     local = _link(kind[order], code[order], src, dst, rules)
     del src, dst
-    # back to the caller's numbers, one graph-long array at a time
-    found = local.person  # local ids of the persons; -1: none
-    none = found < 0
-    found[none] = 0
-    found = order[found]
-    found[none] = -1
-    del none
-    person = _unpermute(order, found)
-    del found
+    person = _persons_back(order, local.person)
     out_code = _unpermute(order, local.code)
     refused, over = local.refused_links, local.over_limits
     del local
     return Linking(person, out_code, _raw(order, starts), refused, over)
 
 
+def _persons_back(order: Ids, found: Ids) -> Ids:
+    """Persons in the local numbers (`found`, -1: none) back in the caller's, one
+    graph-long array at a time."""
+    if kernels.wanted(len(order)):
+        back: Ids = kernels.use("persons_back")(order, found)
+        return back
+    none = found < 0
+    found[none] = 0
+    found = order[found]
+    found[none] = -1
+    del none
+    return _unpermute(order, found)
+
+
 def _unpermute(order: Ids, values: NDArray[N]) -> NDArray[N]:
     """Values listed in `order` back at their nodes: out[order[i]] = values[i]."""
+    if kernels.wanted(len(order)):
+        back: NDArray[N] = kernels.use("unpermute")(order, values)
+        return back
     out = np.empty_like(values)
     out[order] = values
     return out

@@ -69,6 +69,7 @@ class GraphState:
         the graph's keys by `hi` first, so the join is only as big as the query."""
         if kernels.wanted(self.nodes):
             table = self._indexed()
+            self.scratch()  # made with the index, once a load, not by the first update
             ids = np.empty(len(hi), dtype=ID)
             pieces = [
                 (table, self.hi, self.lo, hi[a:b], lo[a:b], ids[a:b])
@@ -100,16 +101,25 @@ class GraphState:
 
     def add_nodes(self, hi: U64, lo: U64, kind: NDArray[np.uint8], base: NDArray[np.uint8]) -> Ids:
         """Append nodes (linking as themselves, no person yet); returns their ids."""
-        first = self.nodes
-        ids = np.arange(first, first + len(hi), dtype=ID)
+        self.add_keys(hi, lo)
+        return self.add_rows(kind, base)
+
+    def add_keys(self, hi: U64, lo: U64) -> None:
+        """The first half of `add_nodes`, which an update may do beside its other work:
+        nothing reads the keys until the next lookup."""
         self.hi = self._append("hi", hi)
         self.lo = self._append("lo", lo)
+
+    def add_rows(self, kind: NDArray[np.uint8], base: NDArray[np.uint8]) -> Ids:
+        """The second half of `add_nodes`: everything but the keys."""
+        first = self.nodes
+        ids = np.arange(first, first + len(kind), dtype=ID)
         self.kind = self._append("kind", kind)
         self.base = self._append("base", base)
         self.code = self._append("code", base)
         self.raw = self._append("raw", ids)
-        self.pid = self._append("pid", -1, len(hi))
-        self.mtype = self._append("mtype", 0, len(hi))
+        self.pid = self._append("pid", -1, len(kind))
+        self.mtype = self._append("mtype", 0, len(kind))
         return ids
 
     def scratch(self) -> Ids:
