@@ -150,27 +150,43 @@ def index_find(table, hi, lo, qhi, qlo, out):
 
 
 @_jit
-def renumbered(order, src, dst):
-    """The edges in the node numbers `order` gives (node order[i] becomes i), sorted by
-    their first end (stable): one counting sort instead of a chain of gathers."""
-    n = len(order)
-    at = np.empty(n, dtype=np.int32)
-    for i in range(n):
+def inverse(order):
+    """at[order[i]] = i: the number `order` gives each node."""
+    at = np.empty(len(order), dtype=np.int32)
+    for i in range(len(order)):
         at[order[i]] = i
-    start = np.zeros(n + 1, dtype=np.int64)  # _first_places of at[src], without making it
+    return at
+
+
+@_jit
+def count_keys(at, src, counts):
+    """`link._renumbered`, one piece of the edges: counts[v] += 1 for each edge whose first
+    end becomes v (at[src])."""
     for e in range(len(src)):
-        start[at[src[e]] + 1] += 1
-    for v in range(n):
-        start[v + 1] += start[v]
-    out_src = np.empty(len(src), dtype=np.int32)
-    out_dst = np.empty(len(src), dtype=np.int32)
+        counts[at[src[e]]] += 1
+
+
+@_jit
+def cursors(counts):
+    """The counts of each piece (rows) turned, in place, into where the piece's first edge
+    of each key goes: every key's edges in piece order, so the sort stays stable."""
+    running = 0
+    for v in range(counts.shape[1]):
+        for p in range(counts.shape[0]):
+            c = counts[p, v]
+            counts[p, v] = running
+            running += c
+
+
+@_jit
+def place_edges(at, src, dst, cursor, out_src, out_dst):
+    """One piece's edges, renumbered by `at`, into their places (its row of `cursors`)."""
     for e in range(len(src)):
         s = at[src[e]]
-        p = start[s]
+        p = cursor[s]
         out_src[p] = s
         out_dst[p] = at[dst[e]]
-        start[s] = p + 1
-    return out_src, out_dst
+        cursor[s] = p + 1
 
 
 @_jit

@@ -155,3 +155,50 @@ def unpacked(pairs, drop):
             dst[k] = pairs[i] & 0xFFFFFFFF
             k += 1
     return src, dst
+
+
+@_jit
+def ends_of(n, src, dst):
+    """The nodes (of 0..n-1, ascending, int32) at either end of the edges (src, dst)."""
+    bits = np.zeros((n + 7) // 8, dtype=np.uint8)
+    for e in range(len(src)):
+        for v in (src[e], dst[e]):
+            bits[v >> 3] |= np.uint8(1 << (v & 7))
+    return _set_in(bits, n)
+
+
+@_jit
+def region_of(raw, touched, ids, first_new):
+    """`update.Near.region`: the inner nodes (ascending, int32) whose raw component holds
+    a touched node, or whose graph id `ids` is `first_new` or above (new nodes)."""
+    n = len(raw)
+    bits = np.zeros((n + 7) // 8, dtype=np.uint8)
+    for t in touched:
+        v = raw[t]
+        bits[v >> 3] |= np.uint8(1 << (v & 7))
+    out = np.empty(n, dtype=np.int32)
+    k = 0
+    for i in range(n):
+        v = raw[i]
+        if (bits[v >> 3] >> (v & 7)) & 1 or ids[i] >= first_new:
+            out[k] = i
+            k += 1
+    return out[:k]
+
+
+@_jit
+def _set_in(bits, n):
+    """The positions of the bits set (ascending, int32)."""
+    count = 0
+    for byte in bits:
+        for bit in range(8):
+            count += (byte >> bit) & 1
+    out = np.empty(count, dtype=np.int32)
+    k = 0
+    for i in range(len(bits)):
+        if bits[i]:
+            for bit in range(8):
+                if (bits[i] >> bit) & 1:
+                    out[k] = i * 8 + bit
+                    k += 1
+    return out

@@ -160,8 +160,7 @@ def _renumbered(order: Ids, src: Ids, dst: Ids) -> tuple[Ids, Ids]:
     """The edges in the numbers `order` gives (node order[i] becomes i), sorted by their
     first end (stable)."""
     if kernels.wanted(len(src)):
-        out: tuple[Ids, Ids] = kernels.use("renumbered")(order, src, dst)
-        return out
+        return _renumbered_compiled(order, src, dst)
     n = len(order)
     at = np.empty(n, dtype=ID)
     at[order] = np.arange(n, dtype=ID)
@@ -170,6 +169,25 @@ def _renumbered(order: Ids, src: Ids, dst: Ids) -> tuple[Ids, Ids]:
     del at
     by_src = _order(src, n)
     return src[by_src], dst[by_src]
+
+
+def _renumbered_compiled(order: Ids, src: Ids, dst: Ids) -> tuple[Ids, Ids]:
+    """`_renumbered` as a counting sort on the cores at once: each piece of the edges
+    counts its first ends, the counts become every piece's places, each piece places its
+    edges (the same order as one pass: a key's edges of an earlier piece come first)."""
+    at = kernels.use("inverse")(order)
+    pieces = kernels.cuts(len(src))
+    counts = np.zeros((len(pieces), len(order)), dtype=ID if len(src) < 2**31 else np.int64)
+    kernels.across_cores(
+        "count_keys", [(at, src[a:b], counts[p]) for p, (a, b) in enumerate(pieces)]
+    )
+    kernels.use("cursors")(counts)
+    out_src, out_dst = np.empty_like(src), np.empty_like(dst)
+    work = [
+        (at, src[a:b], dst[a:b], counts[p], out_src, out_dst) for p, (a, b) in enumerate(pieces)
+    ]
+    kernels.across_cores("place_edges", work)
+    return out_src, out_dst
 
 
 def _order(keys: Ids, n: int) -> Ids:

@@ -123,7 +123,7 @@ def _update(
         state.mtype[ids[typed]] = file.mtype[typed]
     near = Near.of(state, ids)
     src, dst = near.new_edges(file.a, file.b, first_new)
-    touched = np.flatnonzero(mask(len(near.ids), src) | mask(len(near.ids), dst)).astype(ID)
+    touched = _ends(len(near.ids), src, dst)
     shared = near.newly_shared(touched, src, dst, rules.max_links)
     appends.append(kernels.meanwhile(state.add_edges, near.ids[src], near.ids[dst]))
     state.base[near.ids[shared]] = SHARED
@@ -251,9 +251,20 @@ class Near:
     def region(self, touched: Ids, first_new: int) -> Ids:
         """The local nodes to link again: the whole (old) raw components of the touched
         nodes, and every new node."""
+        if kernels.wanted(self.inner):
+            found: Ids = kernels.use("region_of")(self.raw, touched, self.ids, first_new)
+            return found
         affected = mask(self.inner, self.raw[touched])
         new = self.ids[: self.inner] >= first_new
         return np.flatnonzero(affected[self.raw] | new).astype(ID)
+
+
+def _ends(n: int, src: Ids, dst: Ids) -> Ids:
+    """The nodes (of 0..n-1, ascending) at either end of the edges (src, dst)."""
+    if kernels.wanted(len(src)):
+        found: Ids = kernels.use("ends_of")(n, src, dst)
+        return found
+    return np.flatnonzero(mask(n, src) | mask(n, dst)).astype(ID)
 
 
 def _isin(values: NDArray[np.int64], among: NDArray[np.int64]) -> NDArray[np.bool_]:
