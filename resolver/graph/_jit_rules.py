@@ -238,3 +238,30 @@ def over_degree(kind, code, src, dst, blocked, max_links):
                 if counts[slot[v] * 4 + j] > max_links:
                     shared[v] = True
     return shared
+
+
+@_jit
+def numbered(space, at, kept_label, kept_old, next_pid):
+    """`stable._numbered`: per label, fresh (a changed person, `at`, that kept no pid)
+    and its pid: new ones from `next_pid` in label order, else the old pid it kept."""
+    fresh = np.zeros(space, dtype=np.bool_)
+    for v in at:
+        fresh[v] = True
+    for v in kept_label:
+        fresh[v] = False
+    rank = np.empty(space, dtype=np.int64)
+    running = np.int64(next_pid - 1)
+    for v in range(space):
+        running += fresh[v]
+        rank[v] = running
+    for i in range(len(kept_label)):
+        rank[kept_label[i]] = kept_old[i]
+    return fresh, rank
+
+
+@_jit
+def put_ranks(pid, live, label, rank):
+    """pid[i] = rank[label[i]] where live[i]."""
+    for i in range(len(pid)):
+        if live[i]:
+            pid[i] = rank[label[i]]

@@ -63,7 +63,7 @@ def assign(
     )
     kept = _match(overlap, prefer)
     fresh, rank = _numbered(space, at, kept, next_pid)
-    pid[live] = rank[at]
+    _put(pid, live, label, at, rank)
     del at
     created = int(fresh.sum())
     ours = overlap.select("label").unique()
@@ -74,15 +74,31 @@ def assign(
     return Assignment(pid, next_pid + created, events, created)
 
 
+def _put(
+    pid: Pids, live: NDArray[np.bool_], label: NDArray[np.int32], at: NDArray[np.int32], rank: Pids
+) -> None:
+    """pid[live] = rank[at], where at is label[live]."""
+    if kernels.wanted(len(at)):
+        kernels.use("put_ranks")(pid, live, label, rank)
+    else:
+        pid[live] = rank[at]
+
+
 def _numbered(
     space: int, at: NDArray[np.int32], kept: pl.DataFrame, next_pid: int
 ) -> tuple[NDArray[np.bool_], Pids]:
     """Per label: whether it is a changed person that kept no pid (fresh), and its pid: a
     new one for a fresh label, numbered in label order, else the old pid it kept. In
     place, as these are as long as the graph (0.7 GB each at 88M nodes)."""
+    kept_label = kept.get_column("label").to_numpy()
+    if kernels.wanted(len(at)):
+        old = kept.get_column("old").to_numpy()
+        found: tuple[NDArray[np.bool_], Pids] = kernels.use("numbered")(
+            space, at, kept_label, old, next_pid
+        )
+        return found
     fresh = np.zeros(space, dtype=bool)
     fresh[at] = True
-    kept_label = kept.get_column("label").to_numpy()
     fresh[kept_label] = False
     rank = np.cumsum(fresh, dtype=np.int64)
     rank += next_pid - 1
