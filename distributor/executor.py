@@ -30,6 +30,14 @@ class ExecResult:
     stopped: AuthError | None = None
     gone: bool = False  # the audience no longer exists on the platform
     errors: list[str] = field(default_factory=list)
+    # failed calls by the platform's code (or the HTTP status, or the error's kind)
+    codes: dict[str, int] = field(default_factory=dict)
+
+    def failed(self, exc: DestinationError) -> int | None:
+        """Count one failed call; returns its code for the ledger."""
+        label = str(exc.code) if exc.code is not None else type(exc).__name__
+        self.codes[label] = self.codes.get(label, 0) + 1
+        return exc.code
 
 
 class Meter(Protocol):
@@ -136,25 +144,26 @@ class Executor:
                     batch.action, job.audience_id, batch.id_schema, columns
                 )
             except TransientError as exc:
-                attempt += 1
+                attempt, code = attempt + 1, job.result.failed(exc)
                 delay = self.backoff.delay_for(exc, attempt, self.rng)
                 if time.monotonic() + delay > deadline:
-                    self._give_up(job, batch, batch_id, f"retry window closed: {exc}")
+                    self._give_up(job, batch, batch_id, f"retry window closed: {exc}", code)
                     return []
-                self.runs.mark(batch_id, "failed", str(exc))
+                self.runs.mark(batch_id, "failed", str(exc), code=code)
                 job.meter.retrying(exc.reason, delay)
                 with suppress(TimeoutError):
                     await asyncio.wait_for(self.stop.wait(), delay)
                 continue
             except AuthError as exc:
-                self.runs.mark(batch_id, "failed", str(exc))
+                self.runs.mark(batch_id, "failed", str(exc), code=job.result.failed(exc))
                 job.result.stopped = job.result.stopped or exc
                 self.stop.set()
                 return []
             except BadRequest as exc:
+                job.result.failed(exc)
                 return await self._refused(job, batch, batch_id, exc)
             except DestinationError as exc:
-                self._give_up(job, batch, batch_id, str(exc))
+                self._give_up(job, batch, batch_id, str(exc), job.result.failed(exc))
                 return []
             self.runs.mark(batch_id, "acked", applied="yes")
             job.result.acked_rows += batch.size
@@ -178,9 +187,11 @@ class Executor:
             return True  # cannot tell: treat the batch as refused, as before
         return True
 
-    def _give_up(self, job: _Job, batch: Batch, batch_id: int, error: str) -> None:
+    def _give_up(
+        self, job: _Job, batch: Batch, batch_id: int, error: str, code: int | None
+    ) -> None:
         """Errored with an unknown outcome: the next run deletes or re-sends its ids."""
-        self.runs.mark(batch_id, "errored", error)
+        self.runs.mark(batch_id, "errored", error, code=code)
         job.result.errored_rows += batch.size
         job.result.errors.append(error)
         job.meter.settled(batch.size, batch.action)
@@ -197,7 +208,7 @@ class Executor:
             self.stop.set()
             return []
         if batch.size == 1:
-            self.runs.mark(batch_id, "errored", str(exc), applied="no")
+            self.runs.mark(batch_id, "errored", str(exc), applied="no", code=exc.code)
             job.result.errored_rows += 1
             job.result.errors.append(str(exc))
             job.meter.settled(1, batch.action)

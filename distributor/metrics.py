@@ -56,6 +56,8 @@ class RunReport:
     # this run (a dry run: the ones it would send).
     ids_added: dict[str, int] = field(default_factory=dict)
     ids_deleted: dict[str, int] = field(default_factory=dict)
+    # failed calls by the platform's code, HTTP status or kind (retried ones included)
+    errors_by_code: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -306,6 +306,7 @@ class DistributionRun:
             message=self._message(outcome),
             ids_added=ids_by_type(self.plan, "add", self.acked),
             ids_deleted=ids_by_type(self.plan, "delete", self.acked),
+            errors_by_code=dict(outcome.codes),
         )
 
 

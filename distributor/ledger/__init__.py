@@ -37,7 +37,7 @@ CREATE TABLE IF NOT EXISTS batches (
   id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(id), seq INTEGER NOT NULL,
   parent_id INTEGER, action TEXT NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL,
   id_schema TEXT NOT NULL, state TEXT NOT NULL, applied TEXT NOT NULL DEFAULT 'unknown',
-  attempts INTEGER NOT NULL DEFAULT 0, error TEXT, updated_at REAL NOT NULL);
+  attempts INTEGER NOT NULL DEFAULT 0, error TEXT, code INTEGER, updated_at REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS batches_run ON batches (run_id, state);
 """
 REMOVING = "removing"  # a distribution being forgotten (Ledger.forget)
@@ -123,12 +123,17 @@ class Ledger:
 
 def _migrate(database: Database) -> None:
     """Columns added since a ledger was made. Runs folded before `folded` existed had
-    their status overwritten with 'folded'; their real outcome is unknown."""
+    their status overwritten with 'folded'; their real outcome is unknown. Batches before
+    `code` have none."""
     columns = {row["name"] for row in database.rows("PRAGMA table_info(runs)")}
     if "folded" not in columns:
         with database.transaction() as db:
             db.execute("ALTER TABLE runs ADD COLUMN folded INTEGER NOT NULL DEFAULT 0")
             db.execute("UPDATE runs SET folded = 1, status = 'unknown' WHERE status = 'folded'")
+    batch_columns = {row["name"] for row in database.rows("PRAGMA table_info(batches)")}
+    if "code" not in batch_columns:  # the failure's code (run history's errors by code)
+        with database.transaction() as db:
+            db.execute("ALTER TABLE batches ADD COLUMN code INTEGER")
 
 
 __all__ = [

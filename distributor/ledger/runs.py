@@ -73,13 +73,19 @@ class Runs:
         return {int(r["seq"]): int(r["id"]) for r in rows}
 
     def mark(
-        self, batch_id: int, state: str, error: str | None = None, applied: str = "unknown"
+        self,
+        batch_id: int,
+        state: str,
+        error: str | None = None,
+        applied: str = "unknown",
+        code: int | None = None,
     ) -> None:
-        """One committed transition; `sent` also counts an attempt."""
+        """One committed transition; `sent` also counts an attempt. `code`: the
+        platform's code (or HTTP status) of the failure."""
         self.database.write(
             "UPDATE batches SET state = ?, error = ?, applied = ?, attempts = attempts + ?,"
-            " updated_at = ? WHERE id = ?",
-            (state, error, applied, 1 if state == "sent" else 0, time.time(), batch_id),
+            " code = ?, updated_at = ? WHERE id = ?",
+            (state, error, applied, 1 if state == "sent" else 0, code, time.time(), batch_id),
         )
 
     def split(self, run_id: int, batch_id: int, halves: tuple[Batch, Batch]) -> tuple[int, int]:
@@ -146,3 +152,35 @@ class Runs:
         self.database.write(
             "UPDATE runs SET metrics = ? WHERE id = ?", (json.dumps(metrics), run_id)
         )
+
+    def history(self, segment: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        """The latest runs (newest first; of one segment's distributions if given): when,
+        how they ended, the counts their report saved, and failed calls by code. A run
+        that saved no report (killed, or still going) counts its batches' last failures."""
+        rows = self.database.rows(
+            "SELECT r.id AS run, d.segment, a.name AS account, r.started_at, r.finished_at,"
+            " r.status, r.rows, r.metrics, r.message FROM runs r"
+            " JOIN distributions d ON d.id = r.distribution_id"
+            " JOIN accounts a ON a.id = d.account_id WHERE (? IS NULL OR d.segment = ?)"
+            " ORDER BY r.id DESC LIMIT ?",
+            (segment, segment, limit),
+        )
+        found = [dict(r) for r in rows]
+        for run in found:
+            metrics = json.loads(run.pop("metrics") or "{}")
+            codes = metrics.get("errors_by_code")
+            run.update({k: metrics[k] for k in HISTORY_COUNTS if k in metrics})
+            run["errors_by_code"] = codes if codes is not None else self._batch_codes(run["run"])
+        return found
+
+    def _batch_codes(self, run_id: int) -> dict[str, int]:
+        rows = self.database.rows(
+            "SELECT code, COUNT(*) AS n FROM batches WHERE run_id = ?"
+            " AND state IN ('failed', 'errored') GROUP BY code",
+            (run_id,),
+        )
+        return {("unknown" if r["code"] is None else str(r["code"])): int(r["n"]) for r in rows}
+
+
+# what a run's saved report adds to its history row
+HISTORY_COUNTS = ("entered", "synced", "errored", "pending", "deletes", "adds", "requests")
