@@ -72,6 +72,7 @@ class DistributorSettings:
     throttle_initial_seconds: float = field(metadata=_at_least(0))
     throttle_max_seconds: float = field(metadata=_at_least(0))
     request_timeout_seconds: float = field(metadata=_at_least(0.001))
+    run_history_days: float = field(metadata=_at_least(0))
 
     @property
     def retry_window_seconds(self) -> float:

@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 import random
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -162,6 +163,9 @@ class DistributionRun:
         assert dist.audience_id is not None
         runs = self.ledger.runs
         backoff = self.backoff.remaining(runs.window_opened(dist.id))
+        keep_days = self.workspace.settings.distributor.run_history_days
+        if keep_days > 0:
+            runs.prune(dist.id, time.time() - keep_days * 86400.0)
         self.run_id = run_id = runs.start(dist.id, self.plan)
         concurrency = self.workspace.settings.distributor.concurrency
         executor = Executor(destination, runs, backoff, concurrency, self.rng)

@@ -173,6 +173,27 @@ class Runs:
             run["errors_by_code"] = codes if codes is not None else self._batch_codes(run["run"])
         return found
 
+    def prune(self, distribution_id: int, before: float) -> int:
+        """Forget the distribution's runs started before `before` (epoch seconds) that are
+        folded and older than its newest clean finish (the retry window never looks past
+        that one), with their batches, in one transaction. Returns how many."""
+        args = (distribution_id, before, distribution_id)
+        with self.database.transaction() as db:
+            db.execute(
+                "DELETE FROM batches WHERE run_id IN (SELECT id FROM runs"
+                " WHERE distribution_id = ? AND folded = 1 AND started_at < ?"
+                " AND id < (SELECT MAX(id) FROM runs WHERE distribution_id = ?"
+                " AND finished_at IS NOT NULL AND message IS NULL))",
+                args,
+            )
+            gone = db.execute(
+                "DELETE FROM runs WHERE distribution_id = ? AND folded = 1 AND started_at < ?"
+                " AND id < (SELECT MAX(id) FROM runs WHERE distribution_id = ?"
+                " AND finished_at IS NOT NULL AND message IS NULL)",
+                args,
+            )
+            return int(gone.rowcount)
+
     def _batch_codes(self, run_id: int) -> dict[str, int]:
         rows = self.database.rows(
             "SELECT code, COUNT(*) AS n FROM batches WHERE run_id = ?"

@@ -80,3 +80,47 @@ def test_a_ledger_from_before_batch_codes_gets_the_column(tmp_path: Path) -> Non
     with Ledger(tmp_path, key, key) as ledger:
         columns = {r["name"] for r in ledger.database.rows("PRAGMA table_info(batches)")}
     assert "code" in columns
+
+
+def _age_all_runs(home: Path, days: float) -> None:
+    db = sqlite3.connect(home / "state" / "distributor.db")
+    with db:
+        db.execute("UPDATE runs SET started_at = started_at - ?", (days * 86400.0,))
+    db.close()
+
+
+def _three_runs(home: Path, sandbox: InProcessSandbox) -> None:
+    """distribute (in _home), then two syncs of changed members: three clean runs."""
+    for start in (1000, 2000):
+        _refresh(home, start, 3000)
+        assert cli(home, sandbox, "sync", SEGMENT).exit_code == 0
+
+
+def test_runs_older_than_the_history_leave_at_the_next_run(
+    tmp_path: Path, fast_sandbox: InProcessSandbox
+) -> None:
+    home = _home(tmp_path, fast_sandbox, run_history_days=30)
+    _three_runs(home, fast_sandbox)
+    first, second, third = (r["run"] for r in reversed(_runs(home, fast_sandbox)))
+    _age_all_runs(home, 31)
+    _refresh(home, 3000, 3000)
+    assert cli(home, fast_sandbox, "sync", SEGMENT).exit_code == 0
+    kept = [r["run"] for r in _runs(home, fast_sandbox)]
+    # the newest clean finish stays (the retry window looks back to it), with the new run
+    assert kept[1:] == [third]
+    assert len(kept) == 2
+    db = sqlite3.connect(home / "state" / "distributor.db")
+    left = {r[0] for r in db.execute("SELECT DISTINCT run_id FROM batches")}
+    db.close()
+    assert not left & {first, second}
+
+
+def test_a_history_of_zero_days_keeps_every_run(
+    tmp_path: Path, fast_sandbox: InProcessSandbox
+) -> None:
+    home = _home(tmp_path, fast_sandbox, run_history_days=0)
+    _three_runs(home, fast_sandbox)
+    _age_all_runs(home, 1000)
+    _refresh(home, 3000, 3000)
+    assert cli(home, fast_sandbox, "sync", SEGMENT).exit_code == 0
+    assert len(_runs(home, fast_sandbox)) == 4
