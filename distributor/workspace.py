@@ -97,7 +97,12 @@ class Workspace:
         recreate: bool = False,
     ) -> RunReport:
         """Send a segment's members to an ad account, creating its audience on first use
-        (and again with `recreate`, when it was deleted on the platform)."""
+        (and again with `recreate`, when it was deleted on the platform). A paused
+        distribution is refused."""
+        if self.ledger.distributions.paused(segment):
+            raise RuleError(
+                f"segment {segment!r} is paused: {command('distributor', 'resume', segment)}"
+            )
         current = current_from_members(members)
         run = DistributionRun(
             self, segment, self.account(account), current, dry_run, progress, recreate

@@ -102,6 +102,11 @@ def sync_command(
     codes: list[int] = []
     with segment_workspace(state) as ws:
         names = [segment] if segment else sorted(distributed_to(ws))
+        if every:  # passed by, not refused
+            held = [n for n in names if ws.ledger.distributions.paused(n)]
+            names = [n for n in names if n not in held]
+            for name in held:
+                click.echo(f"{name}: paused, not synced", err=True)
         for name in names:
             try:
                 canonical, people = members(ws, name)

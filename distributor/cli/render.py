@@ -69,12 +69,16 @@ def run_metrics(row: dict[str, Any], running: bool = False) -> dict[str, Any]:
     merged = {**metrics, **{k: v for k, v in row.items() if k != "metrics" and v is not None}}
     merged.setdefault("status", "never run")
     audience = merged.pop("audience_status", None)
+    paused = merged.pop("paused_at", None) is not None
     if audience == REMOVING:
         merged["status"] = "removing"
         merged["message"] = "undistribute was cut short: run it again to finish"
     elif audience == "gone":
         merged["status"] = "audience gone"
         merged["message"] = "the audience was deleted on the platform: distribute --recreate"
+    elif paused and not running:
+        merged["status"] = "paused"
+        merged["message"] = "paused: `distributor resume` to sync again"
     elif merged["status"] in ("running", "preparing") and not running:
         merged["status"] = "interrupted"
         merged["message"] = "the run's process ended mid-run; the next run resumes"

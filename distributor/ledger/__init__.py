@@ -27,7 +27,7 @@ CREATE TABLE IF NOT EXISTS accounts (
 CREATE TABLE IF NOT EXISTS distributions (
   id INTEGER PRIMARY KEY, segment TEXT NOT NULL, account_id INTEGER NOT NULL
   REFERENCES accounts(id), audience_id TEXT, audience_name TEXT NOT NULL,
-  status TEXT NOT NULL, snapshot TEXT, created_at REAL NOT NULL,
+  status TEXT NOT NULL, snapshot TEXT, created_at REAL NOT NULL, paused_at REAL,
   UNIQUE (segment, account_id));
 CREATE TABLE IF NOT EXISTS runs (
   id INTEGER PRIMARY KEY, distribution_id INTEGER NOT NULL REFERENCES distributions(id),
@@ -124,16 +124,20 @@ class Ledger:
 def _migrate(database: Database) -> None:
     """Columns added since a ledger was made. Runs folded before `folded` existed had
     their status overwritten with 'folded'; their real outcome is unknown. Batches before
-    `code` have none."""
+    `code` have none; distributions before `paused_at` are not paused."""
     columns = {row["name"] for row in database.rows("PRAGMA table_info(runs)")}
     if "folded" not in columns:
         with database.transaction() as db:
             db.execute("ALTER TABLE runs ADD COLUMN folded INTEGER NOT NULL DEFAULT 0")
             db.execute("UPDATE runs SET folded = 1, status = 'unknown' WHERE status = 'folded'")
-    batch_columns = {row["name"] for row in database.rows("PRAGMA table_info(batches)")}
-    if "code" not in batch_columns:  # the failure's code (run history's errors by code)
-        with database.transaction() as db:
-            db.execute("ALTER TABLE batches ADD COLUMN code INTEGER")
+    added = {
+        "batches": ("code", "code INTEGER"),  # the failure's code (errors by code)
+        "distributions": ("paused_at", "paused_at REAL"),  # `distributor pause`
+    }
+    for table, (name, column) in added.items():
+        if name not in {row["name"] for row in database.rows(f"PRAGMA table_info({table})")}:
+            with database.transaction() as db:
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
 
 
 __all__ = [

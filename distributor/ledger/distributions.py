@@ -66,6 +66,20 @@ class Distributions:
             (audience_id, distribution_id),
         )
 
+    def set_paused(self, segment: str, paused: bool) -> int:
+        """Pause (or resume) the segment's distributions; returns how many there are."""
+        cursor = self.database.write(
+            "UPDATE distributions SET paused_at = ? WHERE segment = ?",
+            (time.time() if paused else None, segment),
+        )
+        return int(cursor.rowcount)
+
+    def paused(self, segment: str) -> bool:
+        rows = self.database.rows(
+            "SELECT 1 FROM distributions WHERE segment = ? AND paused_at IS NOT NULL", (segment,)
+        )
+        return bool(rows)
+
     def mark_gone(self, distribution_id: int) -> None:
         """The audience was found deleted on the platform (status: `gone`)."""
         self.database.write(
@@ -117,7 +131,7 @@ class Distributions:
         """Each distribution with its account and latest run (metrics as JSON text)."""
         rows = self.database.rows(
             "SELECT d.segment, a.name AS account, d.audience_id, d.audience_name,"
-            " d.status AS audience_status, r.id AS run,"
+            " d.status AS audience_status, d.paused_at, r.id AS run,"
             " r.status, r.started_at, r.finished_at, r.metrics, r.message FROM distributions d"
             " JOIN accounts a ON a.id = d.account_id LEFT JOIN runs r ON r.id ="
             " (SELECT MAX(id) FROM runs WHERE distribution_id = d.id) ORDER BY d.segment"
