@@ -33,12 +33,11 @@ def runs_command(state: CliState, segment: str | None, limit: int, as_json: bool
     with state.workspace() as ws:
         found = ws.ledger.runs.history(segment, limit)
         held = {row["segment"] for row in found if ws.ledger.locks.held(row["segment"])}
-    rows = _interrupted(found, held)
+    rows = [_times(r) for r in _interrupted(found, held)]
     if as_json:
-        click.echo(json.dumps([_times(r) for r in rows], indent=2))
+        click.echo(json.dumps(rows, indent=2))
         return
-    table = [_times(r) for r in rows]
-    print_table("Runs", (*COLUMNS, "errors by code"), [_line(r) for r in table])
+    print_table("Runs", (*COLUMNS, "errors by code"), [_line(r) for r in rows])
 
 
 def _interrupted(rows: list[dict[str, Any]], held: set[str]) -> list[dict[str, Any]]:

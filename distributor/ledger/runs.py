@@ -177,22 +177,16 @@ class Runs:
         """Forget the distribution's runs started before `before` (epoch seconds) that are
         folded and older than its newest clean finish (the retry window never looks past
         that one), with their batches, in one transaction. Returns how many."""
-        args = (distribution_id, before, distribution_id)
         with self.database.transaction() as db:
-            db.execute(
-                "DELETE FROM batches WHERE run_id IN (SELECT id FROM runs"
-                " WHERE distribution_id = ? AND folded = 1 AND started_at < ?"
-                " AND id < (SELECT MAX(id) FROM runs WHERE distribution_id = ?"
-                " AND finished_at IS NOT NULL AND message IS NULL))",
-                args,
-            )
             gone = db.execute(
-                "DELETE FROM runs WHERE distribution_id = ? AND folded = 1 AND started_at < ?"
+                "SELECT id FROM runs WHERE distribution_id = ? AND folded = 1 AND started_at < ?"
                 " AND id < (SELECT MAX(id) FROM runs WHERE distribution_id = ?"
                 " AND finished_at IS NOT NULL AND message IS NULL)",
-                args,
-            )
-            return int(gone.rowcount)
+                (distribution_id, before, distribution_id),
+            ).fetchall()
+            db.executemany("DELETE FROM batches WHERE run_id = ?", gone)
+            db.executemany("DELETE FROM runs WHERE id = ?", gone)
+        return len(gone)
 
     def _batch_codes(self, run_id: int) -> dict[str, int]:
         rows = self.database.rows(

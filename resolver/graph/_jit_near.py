@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from resolver.graph._jit import _shift, _slot
+from resolver.graph._jit import _bit, _shift, _slot, set_bits
 
 _jit = njit(cache=True, nogil=True, boundscheck=False)
 
@@ -25,21 +25,12 @@ def localize(position, seen, inner, edges, src, dst):
         for v in (src[edges[e]], dst[edges[e]]):
             if position[v] < 0:
                 seen[v >> 3] |= np.uint8(1 << (v & 7))
-    outer = 0
-    for byte in range(len(seen)):
-        if seen[byte]:
-            for bit in range(8):
-                outer += (seen[byte] >> bit) & 1
-    ids = np.empty(k + outer, dtype=np.int32)
+    outer = _set_in(seen)
+    ids = np.empty(k + len(outer), dtype=np.int32)
     ids[:k] = inner
-    at = k
-    for byte in range(len(seen)):
-        if seen[byte]:
-            for bit in range(8):
-                if (seen[byte] >> bit) & 1:
-                    position[byte * 8 + bit] = at
-                    ids[at] = byte * 8 + bit
-                    at += 1
+    ids[k:] = outer
+    for j in range(len(outer)):
+        position[outer[j]] = k + j
     return ids
 
 
@@ -161,10 +152,9 @@ def unpacked(pairs, drop):
 def ends_of(n, src, dst):
     """The nodes (of 0..n-1, ascending, int32) at either end of the edges (src, dst)."""
     bits = np.zeros((n + 7) // 8, dtype=np.uint8)
-    for e in range(len(src)):
-        for v in (src[e], dst[e]):
-            bits[v >> 3] |= np.uint8(1 << (v & 7))
-    return _set_in(bits, n)
+    set_bits(bits, src)
+    set_bits(bits, dst)
+    return _set_in(bits)
 
 
 @_jit
@@ -179,15 +169,14 @@ def region_of(raw, touched, ids, first_new):
     out = np.empty(n, dtype=np.int32)
     k = 0
     for i in range(n):
-        v = raw[i]
-        if (bits[v >> 3] >> (v & 7)) & 1 or ids[i] >= first_new:
+        if _bit(bits, raw[i]) or ids[i] >= first_new:
             out[k] = i
             k += 1
     return out[:k]
 
 
 @_jit
-def _set_in(bits, n):
+def _set_in(bits):
     """The positions of the bits set (ascending, int32)."""
     count = 0
     for byte in bits:
