@@ -80,6 +80,15 @@ class DistributorSettings:
 
 
 @dataclass(frozen=True)
+class ServiceSettings:
+    flush_seconds: float = field(metadata=_at_least(0))
+    poll_seconds: float = field(metadata=_at_least(0.01))
+    sync_workers: int = field(metadata=_at_least(1))
+    retry_initial_seconds: float = field(metadata=_at_least(0))
+    retry_max_seconds: float = field(metadata=_at_least(0))
+
+
+@dataclass(frozen=True)
 class TikTokSettings:
     api_base_url: str
     app_id: str
@@ -115,6 +124,7 @@ SECTIONS: dict[str, type[Any]] = {
     "inbox": InboxSettings,
     "graph": GraphSettings,
     "distributor": DistributorSettings,
+    "service": ServiceSettings,
     "tiktok": TikTokSettings,
     "sandbox": SandboxSettings,
 }

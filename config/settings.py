@@ -26,6 +26,7 @@ from config.sections import (
     PartnerSettings,
     ResolverSettings,
     SandboxSettings,
+    ServiceSettings,
     SettingsError,
     TikTokSettings,
     build,
@@ -75,6 +76,7 @@ class Settings:
     inbox: InboxSettings
     graph: GraphSettings
     distributor: DistributorSettings
+    service: ServiceSettings
     tiktok: TikTokSettings
     sandbox: SandboxSettings
     partners: Mapping[str, PartnerSettings] = field(default_factory=dict, repr=False)

@@ -20,7 +20,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -66,6 +68,17 @@ def reauthorize(account: Account, segment: str) -> str:
     return f"re-authorize the account: {add} (or --token-env VAR), or see {check}; then {sync}"
 
 
+@dataclass(frozen=True)
+class RunContext:
+    """What a run is told beyond its members: the graph generation they were read at
+    (`Workspace.segment`; it measures freshness), and an event another thread sets to stop
+    the run after its calls in flight (a service stopping); and `recreate`."""
+
+    generation: int | None = None
+    halt: threading.Event | None = None
+    recreate: bool = False  # make the audience again if it was deleted on the platform
+
+
 COVER_ATTEMPTS = 5  # the matched size is a nicety: a few tries, then 0
 
 
@@ -81,6 +94,7 @@ class DistributionRun:
     progress: Progress | None = None
     recreate: bool = False
     rng: random.Random = field(default_factory=random.Random)
+    context: RunContext = field(default_factory=lambda: RunContext())
 
     def __post_init__(self) -> None:
         self.ledger = self.workspace.ledger
@@ -166,10 +180,14 @@ class DistributionRun:
         keep_days = self.workspace.settings.distributor.run_history_days
         if keep_days > 0:
             runs.prune(dist.id, time.time() - keep_days * 86400.0)
-        self.run_id = run_id = runs.start(dist.id, self.plan)
+        self.run_id = run_id = runs.start(dist.id, self.plan, self.context.generation)
         concurrency = self.workspace.settings.distributor.concurrency
         executor = Executor(destination, runs, backoff, concurrency, self.rng)
-        outcome = await executor.run(self.plan, dist.audience_id, run_id, self.progress)
+        watch = asyncio.create_task(_watch(self.context.halt, executor.stop))
+        try:
+            outcome = await executor.run(self.plan, dist.audience_id, run_id, self.progress)
+        finally:
+            watch.cancel()
         if outcome.acked_rows:
             self._role_confirmed()
         self.acked = pl.Series(row_states(self.plan.rows.height, runs.leaves(run_id)) == "acked")
@@ -177,8 +195,10 @@ class DistributionRun:
         cover = await self._cover(destination, dist.audience_id, outcome)
         report = self._report(self._status(outcome), outcome, run_id, cover)
         if report.status == "done" and not report_complete(report):
-            report = _with_status(report, "partial")
-        runs.finish(run_id, report.status, report.message)
+            halted = self.context.halt is not None and self.context.halt.is_set()
+            report = _with_status(report, *(("interrupted", HALTED) if halted else ("partial",)))
+        caught_up = report.status in ("done", "partial") and report.pending == 0
+        runs.finish(run_id, report.status, report.message, caught_up and not report.pending_deletes)
         runs.save_metrics(run_id, report.to_dict())
         if outcome.stopped is not None:
             raise RunStopped(report.message or "stopped", report)
@@ -318,6 +338,18 @@ def report_complete(report: RunReport) -> bool:
     return report.pending == report.errored == report.pending_deletes == 0
 
 
-def _with_status(report: RunReport, status: str) -> RunReport:
-    message = "some members errored or are still pending: run `distributor sync` again"
+PARTIAL_MESSAGE = "some members errored or are still pending: run `distributor sync` again"
+HALTED = "stopped by the service; the next run resumes where this one stopped"
+
+
+def _with_status(report: RunReport, status: str, message: str = PARTIAL_MESSAGE) -> RunReport:
     return RunReport(**{**report.to_dict(), "status": status, "message": message})
+
+
+async def _watch(halt: threading.Event | None, stop: asyncio.Event) -> None:
+    """Stop the executor when `halt` is set (by another thread: a service stopping)."""
+    if halt is None:
+        return
+    while not halt.is_set():
+        await asyncio.sleep(0.1)
+    stop.set()

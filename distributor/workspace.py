@@ -10,6 +10,8 @@ reach the bundled emulator without a network).
 from __future__ import annotations
 
 import asyncio
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -21,11 +23,23 @@ from distributor.destinations.base import Capabilities, Destination
 from distributor.destinations.tiktok import TikTokApi, api
 from distributor.errors import RuleError, command
 from distributor.executor import Progress
-from distributor.ledger import DATA_PURPOSE, TOKEN_PURPOSE, Account, Ledger
+from distributor.freshness import DAY, Freshness, measure
+from distributor.ledger import DATA_PURPOSE, TOKEN_PURPOSE, Account, Distribution, Ledger
 from distributor.metrics import RunReport
 from distributor.plan import current_from_members
-from distributor.run import DistributionRun
-from resolver import Home
+from distributor.run import DistributionRun, RunContext
+from resolver import Home, ResolverError, Segments
+
+
+@dataclass(frozen=True)
+class SegmentRead:
+    """A segment's members as read now: its canonical name, the partner's graph
+    generation the members reflect (read first: they reflect it or a later one), and one
+    row per member and match key."""
+
+    name: str
+    generation: int
+    members: pl.DataFrame
 
 
 class Workspace:
@@ -80,11 +94,37 @@ class Workspace:
 
     # -- distribution ---------------------------------------------------------------
 
+    def segment(self, name: str) -> SegmentRead:
+        """The segment's latest members, from the resolver's catalogue."""
+        with Segments(self.home) as segments:
+            canonical = segments.get(name).name
+            generation = segments.generation(canonical)
+            return SegmentRead(canonical, generation, segments.members(canonical))
+
     def account(self, name: str) -> Account:
         found = self.ledger.accounts.get(name)
         if found is None:
             raise RuleError(f"no ad account named {name!r}: add it with `distributor accounts add`")
         return found
+
+    def freshness(self, dist: Distribution, now: float | None = None) -> Freshness:
+        """From each commit of the segment's partner to the run that caught up with it,
+        over the last day (distributor/freshness.py), and how long a change now waits."""
+        now = time.time() if now is None else now
+        since = now - DAY
+        runs = self.ledger.runs
+        baseline = runs.synced_generation(dist.id, before=since) or 0
+        with Segments(self.home) as catalogue:
+            try:
+                commits = catalogue.commits(dist.segment, after=baseline)
+            except ResolverError:  # the segment is gone with its partner
+                commits = []
+        return measure(
+            [(c.generation, c.committed) for c in commits],
+            runs.catch_ups(dist.id, since),
+            created=dist.created_at,
+            now=now,
+        )
 
     def distribute(
         self,
@@ -94,19 +134,23 @@ class Workspace:
         *,
         dry_run: bool = False,
         progress: Progress | None = None,
-        recreate: bool = False,
+        context: RunContext | None = None,
     ) -> RunReport:
         """Send a segment's members to an ad account, creating its audience on first use
-        (and again with `recreate`, when it was deleted on the platform). A paused
-        distribution is refused."""
+        (and again with `context.recreate`, when it was deleted on the platform). A paused
+        distribution is refused. `context` also carries the graph generation the members
+        were read at (it measures freshness) and an event that stops the run from another
+        thread."""
         if self.ledger.distributions.paused(segment):
             raise RuleError(
                 f"segment {segment!r} is paused: {command('distributor', 'resume', segment)}"
             )
         current = current_from_members(members)
+        context = context or RunContext()
         run = DistributionRun(
-            self, segment, self.account(account), current, dry_run, progress, recreate
-        )
+            self, segment, self.account(account), current, dry_run, progress, context.recreate,
+            context=context,
+        )  # fmt: skip
         try:
             return asyncio.run(run.execute())
         except KeyboardInterrupt:
@@ -120,6 +164,7 @@ class Workspace:
         *,
         dry_run: bool = False,
         progress: Progress | None = None,
+        context: RunContext | None = None,
     ) -> RunReport:
         """Bring the segment's distribution up to `members` (record sync)."""
         account = self.ledger.account_of(segment)
@@ -128,4 +173,6 @@ class Workspace:
                 f"segment {segment!r} is not distributed yet:"
                 f" {command('distributor', 'distribute', segment, '--account', 'NAME')}"
             )
-        return self.distribute(segment, members, account, dry_run=dry_run, progress=progress)
+        return self.distribute(
+            segment, members, account, dry_run=dry_run, progress=progress, context=context
+        )  # fmt: skip

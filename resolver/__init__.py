@@ -23,7 +23,7 @@ from resolver.pipeline.job import ResolveOptions
 from resolver.pipeline.report import ResolveReport
 from resolver.pipeline.run import Engine, LocalEngine, Resolution, resolve_file
 from resolver.sample import canonical_identifiers, sample_frame, write_sample
-from resolver.segments.catalog import SegmentInfo, Segments, VersionInfo
+from resolver.segments.catalog import Commit, SegmentInfo, Segments, VersionInfo
 from resolver.state.atomic import (
     atomic_file,
     private_dir,
@@ -34,6 +34,7 @@ from resolver.state.db import Database
 from resolver.state.seal import Sealer
 
 __all__ = [
+    "Commit",
     "Database",
     "Engine",
     "Home",

@@ -1,7 +1,8 @@
 """`distributor`: ad accounts, segments, distribution and record sync; the TikTok sandbox.
 
 One module per command group (accounts.py, segments.py, distribute.py: distribute, sync,
-status; history.py: runs; pause.py: pause, resume; undo.py: undistribute; sandbox.py;
+status; history.py: runs; pause.py: pause, resume; serve.py: serve (the service);
+undo.py: undistribute; sandbox.py;
 demo.py); rendering lives apart in render.py.
 Errors raised on purpose (distributor.errors, resolver.ResolverError) and bad settings end
 as one line, never a traceback, with the exit status distributor/errors.py documents.
@@ -16,7 +17,17 @@ import click
 
 from config import SettingsError
 from config.cli import CleanErrors, home_anywhere, home_option
-from distributor.cli import accounts, demo, distribute, history, pause, sandbox, segments, undo
+from distributor.cli import (
+    accounts,
+    demo,
+    distribute,
+    history,
+    pause,
+    sandbox,
+    segments,
+    serve,
+    undo,
+)
 from distributor.cli.render import EXIT_CODES
 from distributor.cli.state import CliState
 from distributor.errors import DistributorError
@@ -37,7 +48,7 @@ def main(ctx: click.Context, home_arg: str | None) -> None:
     ctx.ensure_object(CliState).home_arg = home_arg
 
 
-for module in (accounts, segments, distribute, history, pause, undo, sandbox, demo):
+for module in (accounts, segments, distribute, history, pause, serve, undo, sandbox, demo):
     module.register(main)
 home_anywhere(main)
 

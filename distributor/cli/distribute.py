@@ -9,13 +9,22 @@ import click
 import polars as pl
 
 from config.cli import failure
-from distributor.cli.render import EXIT_CODES, PARTIAL, print_reports, run_bar, run_metrics
+from distributor.cli.render import (
+    EXIT_CODES,
+    PARTIAL,
+    STATUS_FRESH,
+    fresh_columns,
+    print_reports,
+    run_bar,
+    run_metrics,
+)
 from distributor.cli.segments import distributed_to, segment_workspace
 from distributor.cli.state import CliState, pass_state
 from distributor.errors import DistributorError
 from distributor.metrics import RunReport
+from distributor.run import RunContext
 from distributor.workspace import Workspace
-from resolver import ResolverError, Segments
+from resolver import ResolverError
 
 
 def register(main: click.Group) -> None:
@@ -25,9 +34,8 @@ def register(main: click.Group) -> None:
 
 def members(ws: Workspace, name: str) -> tuple[str, pl.DataFrame]:
     """The segment's canonical name and its latest members with match keys."""
-    with Segments(ws.home) as segments:
-        info = segments.get(name)
-        return info.name, segments.members(info.name)
+    read = ws.segment(name)
+    return read.name, read.members
 
 
 def _emit(reports: list[RunReport], as_json: bool) -> None:
@@ -64,10 +72,11 @@ def distribute_command(
     Example: distributor distribute 'sports fans' --account 'Brand US' --dry-run"""
     bar = None if as_json else run_bar
     with segment_workspace(state) as ws:
-        name, people = members(ws, segment)
+        read = ws.segment(segment)
         report = ws.distribute(
-            name, people, account, dry_run=dry_run, progress=bar, recreate=recreate
-        )
+            read.name, read.members, account, dry_run=dry_run, progress=bar,
+            context=RunContext(read.generation, recreate=recreate),
+        )  # fmt: skip
     _emit([report], as_json)
     _exit_partial([report])
 
@@ -109,13 +118,17 @@ def sync_command(
                 click.echo(f"{name}: paused, not synced", err=True)
         for name in names:
             try:
-                canonical, people = members(ws, name)
+                read = ws.segment(name)
                 bar = None if as_json else run_bar
-                reports.append(ws.sync(canonical, people, dry_run=dry_run, progress=bar))
+                report = ws.sync(
+                    read.name, read.members, dry_run=dry_run, progress=bar,
+                    context=RunContext(read.generation),
+                )  # fmt: skip
+                reports.append(report)
             except (ResolverError, DistributorError) as exc:
-                report = getattr(exc, "report", None)
-                if report is not None:
-                    reports.append(report)
+                partial = getattr(exc, "report", None)
+                if partial is not None:
+                    reports.append(partial)
                 codes.append(exit_code(exc))
                 click.echo(f"{name}: {exc}", err=True)
     _emit(reports, as_json)
@@ -136,8 +149,10 @@ def exit_code(exc: Exception) -> int:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_state
 def status_command(state: CliState, as_json: bool) -> None:
-    """Per distribution: entered, synced, not synced, pending, errored, matched size, and
-    how its last run ended (done, partial, stopped, audience gone, interrupted).
+    """Per distribution: entered, synced, not synced, pending, errored, matched size, how
+    its last run ended (done, partial, stopped, audience gone, interrupted, paused), and
+    its freshness: seconds from a partner's commit to the destination's acknowledgement,
+    p50/p95 over the last day, and how long the oldest change not yet synced has waited.
 
     Example: distributor status --json"""
     with state.workspace() as ws:
@@ -145,7 +160,10 @@ def status_command(state: CliState, as_json: bool) -> None:
         runs = [
             run_metrics(r, locks.held(r["segment"])) for r in ws.ledger.distributions.last_runs()
         ]
+        found = {d.id: d for d in ws.ledger.distributions.all()}
+        for run in runs:
+            run["freshness"] = ws.freshness(found[run["distribution"]]).to_dict()
     if as_json:
         click.echo(json.dumps(runs, indent=2))
     else:
-        print_reports(runs)
+        print_reports([{**r, **fresh_columns(r["freshness"])} for r in runs], STATUS_FRESH)

@@ -45,6 +45,15 @@ STATUS_COLUMNS = (
     "errored",
     "cover_num",
 )
+STATUS_FRESH = (*STATUS_COLUMNS, "fresh_p50_s", "fresh_p95_s", "lag_s")
+
+
+def fresh_columns(fresh: dict[str, Any]) -> dict[str, Any]:
+    """A Freshness dict as the status table's columns (blank without samples)."""
+    names = {"fresh_p50_s": "p50", "fresh_p95_s": "p95", "lag_s": "lag"}
+    return {
+        column: "" if fresh[key] is None else f"{fresh[key]:.1f}" for column, key in names.items()
+    }
 
 
 def print_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
@@ -52,14 +61,15 @@ def print_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]
     tables.print_table(title, headers, rows, right=COUNTS)
 
 
-COUNTS = ("entered", "synced", "not_synced", "pending", "errored", "cover_num", "members")
+COUNTS = ("entered", "synced", "not_synced", "pending", "errored", "cover_num", "members",
+          "fresh_p50_s", "fresh_p95_s", "lag_s")  # fmt: skip
 
 
-def print_reports(reports: Sequence[dict[str, Any]]) -> None:
+def print_reports(
+    reports: Sequence[dict[str, Any]], columns: Sequence[str] = STATUS_COLUMNS
+) -> None:
     """RunReport dicts (or the ledger's last runs) as the status table."""
-    print_table(
-        "Distributions", STATUS_COLUMNS, [[r.get(c) for c in STATUS_COLUMNS] for r in reports]
-    )
+    print_table("Distributions", columns, [[r.get(c) for c in columns] for r in reports])
 
 
 def run_metrics(row: dict[str, Any], running: bool = False) -> dict[str, Any]:

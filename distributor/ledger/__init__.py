@@ -32,7 +32,8 @@ CREATE TABLE IF NOT EXISTS distributions (
 CREATE TABLE IF NOT EXISTS runs (
   id INTEGER PRIMARY KEY, distribution_id INTEGER NOT NULL REFERENCES distributions(id),
   started_at REAL NOT NULL, finished_at REAL, status TEXT NOT NULL, rows INTEGER NOT NULL,
-  metrics TEXT, message TEXT, folded INTEGER NOT NULL DEFAULT 0);
+  metrics TEXT, message TEXT, folded INTEGER NOT NULL DEFAULT 0, generation INTEGER,
+  caught_up INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS batches (
   id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(id), seq INTEGER NOT NULL,
   parent_id INTEGER, action TEXT NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL,
@@ -124,17 +125,20 @@ class Ledger:
 def _migrate(database: Database) -> None:
     """Columns added since a ledger was made. Runs folded before `folded` existed had
     their status overwritten with 'folded'; their real outcome is unknown. Batches before
-    `code` have none; distributions before `paused_at` are not paused."""
+    `code` have none; distributions before `paused_at` are not paused; runs before
+    `generation` read members of an unknown generation and count for no freshness."""
     columns = {row["name"] for row in database.rows("PRAGMA table_info(runs)")}
     if "folded" not in columns:
         with database.transaction() as db:
             db.execute("ALTER TABLE runs ADD COLUMN folded INTEGER NOT NULL DEFAULT 0")
             db.execute("UPDATE runs SET folded = 1, status = 'unknown' WHERE status = 'folded'")
-    added = {
-        "batches": ("code", "code INTEGER"),  # the failure's code (errors by code)
-        "distributions": ("paused_at", "paused_at REAL"),  # `distributor pause`
-    }
-    for table, (name, column) in added.items():
+    added = (
+        ("batches", "code", "code INTEGER"),  # the failure's code (errors by code)
+        ("distributions", "paused_at", "paused_at REAL"),  # `distributor pause`
+        ("runs", "generation", "generation INTEGER"),  # the members' graph generation
+        ("runs", "caught_up", "caught_up INTEGER NOT NULL DEFAULT 0"),  # freshness
+    )
+    for table, name, column in added:
         if name not in {row["name"] for row in database.rows(f"PRAGMA table_info({table})")}:
             with database.transaction() as db:
                 db.execute(f"ALTER TABLE {table} ADD COLUMN {column}")

@@ -30,9 +30,13 @@ class Distribution:
     audience_name: str
     status: str
     snapshot: str | None
+    created_at: float = 0.0
+    paused_at: float | None = None
 
 
-_COLUMNS = "id, segment, account_id, audience_id, audience_name, status, snapshot"
+_COLUMNS = (
+    "id, segment, account_id, audience_id, audience_name, status, snapshot, created_at, paused_at"
+)
 
 
 class Distributions:
@@ -130,8 +134,8 @@ class Distributions:
     def last_runs(self) -> list[dict[str, Any]]:
         """Each distribution with its account and latest run (metrics as JSON text)."""
         rows = self.database.rows(
-            "SELECT d.segment, a.name AS account, d.audience_id, d.audience_name,"
-            " d.status AS audience_status, d.paused_at, r.id AS run,"
+            "SELECT d.id AS distribution, d.segment, a.name AS account, d.audience_id,"
+            " d.audience_name, d.status AS audience_status, d.paused_at, r.id AS run,"
             " r.status, r.started_at, r.finished_at, r.metrics, r.message FROM distributions d"
             " JOIN accounts a ON a.id = d.account_id LEFT JOIN runs r ON r.id ="
             " (SELECT MAX(id) FROM runs WHERE distribution_id = d.id) ORDER BY d.segment"

@@ -34,13 +34,14 @@ class Runs:
     def plan_path(self, run_id: int) -> Path:
         return self.root / f"{run_id}.parquet"
 
-    def start(self, distribution_id: int, plan: Plan) -> int:
-        """Persist the plan and its batches as `planned`; returns the run id."""
+    def start(self, distribution_id: int, plan: Plan, generation: int | None = None) -> int:
+        """Persist the plan and its batches as `planned`; returns the run id.
+        `generation`: the segment's graph generation its members were read at."""
         run_id = int(
             self.database.write(
-                "INSERT INTO runs (distribution_id, started_at, status, rows)"
-                " VALUES (?, ?, 'preparing', ?)",
-                (distribution_id, time.time(), plan.rows.height),
+                "INSERT INTO runs (distribution_id, started_at, status, rows, generation)"
+                " VALUES (?, ?, 'preparing', ?, ?)",
+                (distribution_id, time.time(), plan.rows.height, generation),
             ).lastrowid
             or 0
         )
@@ -105,11 +106,35 @@ class Runs:
             ]
         return ids[0], ids[1]
 
-    def finish(self, run_id: int, status: str, message: str | None = None) -> None:
+    def finish(
+        self, run_id: int, status: str, message: str | None = None, caught_up: bool = False
+    ) -> None:
+        """`caught_up`: the run left nothing pending: every change it was given is
+        acknowledged by the destination or refused for good."""
         self.database.write(
-            "UPDATE runs SET status = ?, message = ?, finished_at = ? WHERE id = ?",
-            (status, message, time.time(), run_id),
+            "UPDATE runs SET status = ?, message = ?, finished_at = ?, caught_up = ? WHERE id = ?",
+            (status, message, time.time(), int(caught_up), run_id),
         )
+
+    def catch_ups(self, distribution_id: int, since: float = 0.0) -> list[tuple[int, float]]:
+        """(generation, finished) of the distribution's caught-up runs that finished at
+        or after `since`, oldest first."""
+        rows = self.database.rows(
+            "SELECT generation, finished_at FROM runs WHERE distribution_id = ? AND"
+            " caught_up = 1 AND generation IS NOT NULL AND finished_at >= ? ORDER BY id",
+            (distribution_id, since),
+        )
+        return [(int(r["generation"]), float(r["finished_at"])) for r in rows]
+
+    def synced_generation(self, distribution_id: int, before: float | None = None) -> int | None:
+        """The latest generation a run of the distribution caught up with (in a run that
+        finished before `before`, if given)."""
+        row = self.database.row(
+            "SELECT MAX(generation) AS g FROM runs WHERE distribution_id = ? AND caught_up = 1"
+            " AND (? IS NULL OR finished_at < ?)",
+            (distribution_id, before, before),
+        )
+        return None if row is None or row["g"] is None else int(row["g"])
 
     def window_opened(self, distribution_id: int) -> float | None:
         """When the current retry window opened: the start of the earliest of the runs

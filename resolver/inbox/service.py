@@ -13,7 +13,7 @@ import os
 import signal
 import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from types import FrameType
 
@@ -96,6 +96,11 @@ class Service:
     def close(self) -> None:
         self.control.close()
 
+    def stop(self) -> None:
+        """Stop after the current chunk (from any thread); a file in hand stays claimed
+        and resumes at the next start."""
+        self.ingest.stop_requested = True
+
     # -- serving --------------------------------------------------------------------
 
     def run(
@@ -104,11 +109,16 @@ class Service:
         once: bool,
         interval: float | None = None,
         progress: ProgressFactory | None = None,
+        signals: bool = True,
     ) -> Summary:
+        """Serve until stopped (`once`: until the inbox is empty). `signals=False` leaves
+        SIGINT/SIGTERM to the caller, which stops the service with `stop()` (a service run
+        on a thread beside other work: `distributor serve`)."""
         interval = interval or self.home.settings.inbox.interval_seconds
         summary = Summary()
         started = time.perf_counter()
-        with serve_lock(self.home), _signals(self):
+        handled = _signals(self) if signals else nullcontext()
+        with serve_lock(self.home), handled:
             summary.recovered, summary.swept = recover(
                 self.home, self.ingest, lambda rec: self._resume(rec, summary, progress), self.log
             )

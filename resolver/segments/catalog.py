@@ -6,6 +6,8 @@
     segments.versions("Sports fans")     -> [VersionInfo]: members, added, removed, file
     segments.members("Sports fans")      -> person_key + the destination match keys
     segments.changes("Sports fans", 1, 2) -> who joined and who left between two versions
+    segments.generation("Sports fans")   -> the partner's graph generation members reflect
+    segments.commits("Sports fans", 4)   -> [Commit]: what changed them since generation 4
     segments.copy(name, new) / rename(name, new)
 
 Members are persons of the partner's identity graph as it stands now: a version's member
@@ -58,6 +60,18 @@ class VersionInfo:
     removed: int
     file_id: int | None
     created: float
+
+
+@dataclass(frozen=True)
+class Commit:
+    """A committed change of a partner's data (a file, an erasure, a rebuild): its graph
+    generation, when it was committed, and the file that made it (None for the others).
+    Every change to any segment's members of the partner is one."""
+
+    generation: int
+    committed: float
+    file_id: int | None
+    cause: str
 
 
 class Segments:
@@ -174,6 +188,21 @@ class Segments:
             .then(pl.col("mtype"))
             .alias("maid_type"),
         ).unique()
+
+    def generation(self, name: str) -> int:
+        """The committed graph generation of the segment's partner (0: none yet). Read it
+        before `members`: members read after it reflect it or a later one."""
+        current = self.graphs.db.current(self._record(name).partner)
+        return 0 if current is None else current.generation
+
+    def commits(self, name: str, after: int = 0, since: float = 0.0) -> list[Commit]:
+        """The partner's commits after generation `after` and at or after time `since`,
+        oldest first."""
+        partner = self._record(name).partner
+        return [
+            Commit(g.generation, g.created, g.file_id, g.cause)
+            for g in self.graphs.db.after(partner, after, since)
+        ]
 
     def changes(self, name: str, old: int, new: int) -> tuple[pl.Series, pl.Series]:
         """(joined, left) person keys between two versions, in today's graph."""

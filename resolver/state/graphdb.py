@@ -119,6 +119,15 @@ class GraphDB:
         )
         return [_generation(row) for row in rows]
 
+    def after(self, partner: str, generation: int, since: float) -> list[Generation]:
+        """Committed generations after `generation`, committed at or after `since`."""
+        rows = self.database.rows(
+            "SELECT * FROM graph_generations WHERE partner = ? AND status = ? AND generation > ?"
+            " AND created >= ? ORDER BY generation",
+            (partner, COMMITTED, generation, since),
+        )
+        return [_generation(row) for row in rows]
+
     def partners(self) -> list[str]:
         rows = self.database.rows(
             "SELECT DISTINCT partner FROM graph_generations WHERE status = ? ORDER BY partner",
