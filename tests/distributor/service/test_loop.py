@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from distributor.freshness import Freshness
 from distributor.sandbox.handle import InProcessSandbox
 from distributor.service import Serve
 from distributor.workspace import Workspace
@@ -53,6 +54,12 @@ def _until(check: Callable[[], bool], seconds: float = 30.0) -> None:
         time.sleep(0.05)
 
 
+def _freshness(home: Path) -> Freshness:
+    with Workspace.open(home) as ws:
+        (dist,) = ws.ledger.distributions.all()
+        return ws.freshness(dist)
+
+
 def _committed(home: Path) -> int:
     with Control(Home.open(home).control_db) as control:
         counts = control.counts_by_state()
@@ -91,9 +98,8 @@ def test_changes_that_keep_coming_keep_flowing(
         time.sleep(0.3)
     _until(lambda: _committed(home) == 5)  # the first, then these four
     _until(lambda: _audience(home, fast_sandbox) == segment_keys(home, SEGMENT))
-    with Workspace.open(home) as ws:
-        (dist,) = ws.ledger.distributions.all()
-        fresh = ws.freshness(dist)
+    _until(lambda: _freshness(home).behind == 0)  # the last run has recorded its end
+    fresh = _freshness(home)
     assert fresh.samples == 4
     assert fresh.behind == 0
 
