@@ -92,7 +92,6 @@ class DistributionRun:
     current: pl.DataFrame
     dry_run: bool = False
     progress: Progress | None = None
-    recreate: bool = False
     rng: random.Random = field(default_factory=random.Random)
     context: RunContext = field(default_factory=lambda: RunContext())
 
@@ -124,7 +123,7 @@ class DistributionRun:
                 return self._report("dry-run", ExecResult())
             destination = self.workspace.destination(self.account)
             try:
-                if self.recreate:
+                if self.context.recreate:
                     await self._forget_gone(destination)
                 self._plan()
                 return await self._deliver(destination)
@@ -197,8 +196,7 @@ class DistributionRun:
         if report.status == "done" and not report_complete(report):
             halted = self.context.halt is not None and self.context.halt.is_set()
             report = _with_status(report, *(("interrupted", HALTED) if halted else ("partial",)))
-        caught_up = report.status in ("done", "partial") and report.pending == 0
-        runs.finish(run_id, report.status, report.message, caught_up and not report.pending_deletes)
+        runs.finish(run_id, report.status, report.message, caught_up(report))
         runs.save_metrics(run_id, report.to_dict())
         if outcome.stopped is not None:
             raise RunStopped(report.message or "stopped", report)
@@ -336,6 +334,15 @@ class DistributionRun:
 
 def report_complete(report: RunReport) -> bool:
     return report.pending == report.errored == report.pending_deletes == 0
+
+
+def caught_up(report: RunReport | None) -> bool:
+    """Done, or partial with nothing pending (only rows the platform refused for good):
+    the run brought the audience up to its members, and a sync before the next commit
+    would change nothing."""
+    if report is None or report.status not in ("done", "partial"):
+        return False
+    return report.pending == report.pending_deletes == 0
 
 
 PARTIAL_MESSAGE = "some members errored or are still pending: run `distributor sync` again"

@@ -146,10 +146,9 @@ class Workspace:
                 f"segment {segment!r} is paused: {command('distributor', 'resume', segment)}"
             )
         current = current_from_members(members)
-        context = context or RunContext()
         run = DistributionRun(
-            self, segment, self.account(account), current, dry_run, progress, context.recreate,
-            context=context,
+            self, segment, self.account(account), current, dry_run, progress,
+            context=context or RunContext(),
         )  # fmt: skip
         try:
             return asyncio.run(run.execute())

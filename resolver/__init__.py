@@ -25,6 +25,7 @@ from resolver.pipeline.run import Engine, LocalEngine, Resolution, resolve_file
 from resolver.sample import canonical_identifiers, sample_frame, write_sample
 from resolver.segments.catalog import Commit, SegmentInfo, Segments, VersionInfo
 from resolver.state.atomic import (
+    append_log,
     atomic_file,
     private_dir,
     remove_temp_files,
@@ -57,6 +58,7 @@ __all__ = [
     "Summary",
     "VersionInfo",
     "add_partner",
+    "append_log",
     "atomic_file",
     "canonical_identifiers",
     "private_dir",

@@ -27,7 +27,7 @@ import httpx
 from distributor.errors import AudienceGone, AuthError, Busy, DistributorError
 from distributor.ledger import REMOVING, Distribution
 from distributor.metrics import RunReport
-from distributor.run import RunContext
+from distributor.run import RunContext, caught_up
 from distributor.workspace import Workspace
 from resolver import Home, ResolverError, Segments
 
@@ -155,7 +155,7 @@ class SyncLoop:
             self._running.pop(dist.id, None)
             self._accounts.discard(dist.account_id)
             attempt = self._attempts.setdefault(dist.id, Attempt())
-            if outcome.status in ("busy", "interrupted") or _caught_up(outcome.report):
+            if outcome.status in ("busy", "interrupted") or caught_up(outcome.report):
                 attempt.failures = 0
                 attempt.not_before = float("-inf")
             else:
@@ -196,14 +196,6 @@ class SyncLoop:
             for view in self._views:
                 view.close()
             self._views = None
-
-
-def _caught_up(report: RunReport | None) -> bool:
-    """Done, or partial with nothing pending (only rows the platform refused for good):
-    syncing again before the next commit would change nothing."""
-    if report is None or report.status not in ("done", "partial"):
-        return False
-    return report.pending == report.pending_deletes == 0
 
 
 def _line(outcome: Outcome) -> str:

@@ -28,7 +28,7 @@ import httpx
 
 from distributor.errors import Busy
 from distributor.service.loop import Log, Outcome, SyncLoop
-from resolver import Home, Service, Summary, private_dir
+from resolver import Home, Service, Summary, append_log, private_dir
 
 
 @dataclass
@@ -88,10 +88,7 @@ class Serve:
     def log(self, message: str) -> None:
         """Log lines name segments, accounts, states and counts; never identifiers."""
         self._say(message)
-        private_dir(self.home.logs)
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        with self.log_file.open("a", encoding="utf-8") as handle:
-            handle.write(f"{stamp} {message}\n")
+        append_log(self.log_file, message)
 
     def stop(self) -> None:
         """Stop everything (from any thread or a signal handler)."""
@@ -113,7 +110,7 @@ class Serve:
                 if once:
                     self._once(inbox)
                 else:
-                    self._forever(inbox)
+                    self._forever()
             finally:
                 self.stop()
                 if inbox is not None:
@@ -153,7 +150,7 @@ class Serve:
         thread.start()
         return thread
 
-    def _forever(self, inbox: threading.Thread | None) -> None:
+    def _forever(self) -> None:
         poll = self.home.settings.service.poll_seconds
         while not self.halt.is_set():
             self.loop.tick()

@@ -25,7 +25,7 @@ from resolver.inbox.ingest import Abandoned, Ingest, Outcome, refusal_error
 from resolver.inbox.recovery import recover
 from resolver.inbox.watch import Entry, Inbox
 from resolver.pipeline.report import Progress
-from resolver.state.atomic import private_dir
+from resolver.state.atomic import append_log, private_dir
 from resolver.state.control import CLAIMED, Control, FileRecord
 
 HOUSEKEEPING_SECONDS = 3600.0  # how often a running service deletes expired quarantine
@@ -88,10 +88,7 @@ class Service:
     def log(self, message: str) -> None:
         """Log lines name files, states and counts; never identifiers or keys."""
         self._log(message)
-        private_dir(self.home.logs)
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        with self.log_file.open("a", encoding="utf-8") as handle:
-            handle.write(f"{stamp} {message}\n")
+        append_log(self.log_file, message)
 
     def close(self) -> None:
         self.control.close()

@@ -9,6 +9,7 @@ the rename itself survives a power cut. A crash leaves at most a temp file, whic
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,6 +30,16 @@ def private_dir(folder: Path) -> Path:
     for path in reversed(missing):
         path.mkdir(mode=DIR_MODE, exist_ok=True)
     return folder
+
+
+def append_log(path: Path, message: str) -> None:
+    """Append `message` to a private log file (0600, its folder 0700) as one line
+    stamped with the UTC time. Log lines name files, states and counts; never values."""
+    private_dir(path.parent)
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
+    with os.fdopen(fd, "a", encoding="utf-8") as handle:
+        handle.write(f"{stamp} {message}\n")
 
 
 def fsync_dir(folder: Path) -> None:
